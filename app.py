@@ -1,0 +1,185 @@
+"""Cheeseshop: settings, the ASGI app and the command line (`python -m app --help`)."""
+
+import argparse
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import text
+from strawberry.fastapi import GraphQLRouter
+
+from loaders import Loaders
+from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
+from schema.context import Context
+
+log = logging.getLogger("cheeseshop")
+ROOT = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = "sqlite:///./cheeseshop.db"
+
+
+class Settings(BaseSettings):
+    """Configuration, from the environment (or a `.env` file); each field is the upper-case variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    database_echo: bool = False
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
+    page_size_default: int = 20
+    page_size_max: int = 100
+    graphiql: bool = True
+    # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
+    demo_data: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return async_url(url)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url == async_url(DEFAULT_DATABASE_URL)
+
+
+def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI:
+    """The ASGI app; tests hand in their own `sessionmaker`, otherwise the lifespan builds one from settings."""
+    from schema.root import schema
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if sessionmaker is not None:  # the caller owns the engine
+            yield
+            return
+        engine = make_engine(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
+        if settings.embedded and settings.demo_data:
+            await prepare_embedded(engine)
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def get_context(request: Request) -> AsyncIterator[Context]:
+        db = Db(request.app.state.sessionmaker())
+        try:
+            yield Context(db=db, loaders=Loaders(db), settings=settings, viewer_id=None)
+        finally:
+            await db.close()
+
+    app = FastAPI(title="Cheeseshop", lifespan=lifespan)
+    if sessionmaker is not None:
+        app.state.sessionmaker = sessionmaker
+    app.include_router(
+        GraphQLRouter(schema, context_getter=get_context, graphql_ide="graphiql" if settings.graphiql else None),
+        prefix="/graphql",
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("readiness check failed")
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+async def prepare_embedded(engine: Any) -> None:
+    """First start on the embedded default: build the database and give it something to show."""
+    from migrations.runner import upgrade
+    from models.seed import is_empty, seed
+
+    await upgrade(engine)
+    if await is_empty(engine):
+        log.info("empty embedded database: seeding demo data")
+        await seed(engine, packages=50, seed=0, progress=False)
+
+
+def __getattr__(name: str) -> Any:
+    """`uvicorn app:app` gets an app configured by the environment alone."""
+    if name == "app":
+        return create_app(load_settings())
+    raise AttributeError(name)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()} {e['msg']}" for e in error.errors())
+        raise SystemExit(f"Invalid settings: {problems}") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    migrate = commands.add_parser("migrate", help="bring the database to the newest schema revision")
+    migrate.add_argument("--status", action="store_true", help="show the current and newest revision only")
+    seed = commands.add_parser("seed", help="fill the database with deterministic sample data")
+    seed.add_argument("--packages", type=int, default=1000)
+    seed.add_argument("--seed", type=int, default=0)
+    export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    export.add_argument("--path", type=Path, default=ROOT / "schema.graphql")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "export-schema":
+        from schema.root import schema
+
+        args.path.write_text(schema.as_str() + "\n")
+        print(f"wrote {args.path}")
+    elif args.command == "serve":
+        import uvicorn
+
+        load_settings()
+        uvicorn.run("app:app", host=args.host, port=args.port, workers=args.workers)
+    else:
+        asyncio.run(_database_command(args, load_settings()))
+
+
+async def _database_command(args: argparse.Namespace, settings: Settings) -> None:
+    from migrations.runner import current, head, upgrade
+    from models.seed import seed
+
+    engine = make_engine(settings.database_url, echo=settings.database_echo)
+    try:
+        if args.command == "migrate" and args.status:
+            now, newest = await current(engine), head()
+            print(f"current: {now or '(empty)'}\nnewest:  {newest}\n" + ("up to date" if now == newest else "behind"))
+        elif args.command == "migrate":
+            before, after = await upgrade(engine)
+            print(f"already at {after}" if before == after else f"migrated {before or '(empty)'} -> {after}")
+        else:
+            counts = await seed(engine, packages=args.packages, seed=args.seed, progress=True)
+            print("seeded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

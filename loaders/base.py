@@ -1,0 +1,68 @@
+"""What every loader of the bundle shares: the request's `Db` and the bundle itself, for priming."""
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import Select
+
+from loaders.paging import Page, Slice, window_slices, window_statement
+from models.db import Db
+
+if TYPE_CHECKING:
+    from loaders import Loaders
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Loader(DataLoader[K, V]):
+    def __init__(self, loaders: "Loaders") -> None:
+        super().__init__()
+        self.db: Db = loaders.db
+        self.loaders = loaders
+
+
+class PageLoader(Loader[tuple[int, Page], Slice[V]]):
+    """Pages of children keyed `(parent_id, page)`: each distinct page is one windowed statement."""
+
+    entity: type[Any]
+
+    def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
+        """The children of these parents, and the column that names each one's parent."""
+        raise NotImplementedError
+
+    def seen(self, rows: Iterable[V]) -> None:
+        """Hand the loaded rows to the by-id loader of their kind."""
+
+    async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[V]]:
+        by_page: dict[Page, list[int]] = {}
+        for parent_id, page in keys:
+            by_page.setdefault(page, []).append(parent_id)
+        slices: dict[tuple[int, Page], Slice[V]] = {}
+        for page, parent_ids in by_page.items():
+            stmt, parent = self.children(parent_ids)
+            rows = await self.db.rows(window_statement(stmt, self.entity, parent, page))
+            for parent_id, slice_ in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
+                slices[parent_id, page] = slice_
+                self.seen(slice_.rows)
+        return [slices[key] for key in keys]
+
+
+def by_id(rows: Iterable[Any], ids: Sequence[int]) -> list[Any]:
+    """One row per id in the order asked, None where there is no such row."""
+    found = {row.id: row for row in rows}
+    return [found.get(id_) for id_ in ids]
+
+
+def grouped(pairs: Iterable[tuple[int, V]], parent_ids: Sequence[int]) -> list[list[V]]:
+    """Children per parent in the order asked, [] where a parent has none."""
+    groups: dict[int, list[V]] = {}
+    for parent_id, child in pairs:
+        groups.setdefault(parent_id, []).append(child)
+    return [groups.get(parent_id, []) for parent_id in parent_ids]
+
+
+def counts(pairs: Iterable[tuple[int, int]], parent_ids: Sequence[int]) -> list[int]:
+    found = dict(pairs)
+    return [found.get(parent_id, 0) for parent_id in parent_ids]

@@ -1,0 +1,227 @@
+"""Keyset cursors and the SQL behind one page of a connection, for one parent or for many at once."""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy.orm import QueryableAttribute, aliased
+
+from models.db import AnyRow
+
+T = TypeVar("T")
+SortKey = ColumnElement[Any] | QueryableAttribute[Any]
+
+
+class CursorError(ValueError):
+    """A cursor that this API did not hand out, or handed out for another ordering."""
+
+
+@dataclass(frozen=True, eq=False)
+class Ordering:
+    """A total order of a connection: sort keys, the row id last, all in one direction.
+
+    Orderings are module constants compared by identity, so a `Page` that holds one stays a cheap loader key.
+    """
+
+    name: str
+    keys: tuple[SortKey, ...]
+    descending: bool = False
+
+    def encode(self, values: Sequence[Any]) -> str:
+        plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+        raw = json.dumps([self.name, *plain], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> tuple[Any, ...]:
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise CursorError("is not a valid cursor") from None
+        if not isinstance(payload, list) or len(payload) != len(self.keys) + 1:
+            raise CursorError("is not a valid cursor")
+        if payload[0] != self.name:
+            raise CursorError("belongs to another ordering; start again without a cursor")
+        return tuple(_parse(key, value) for key, value in zip(self.keys, payload[1:], strict=True))
+
+
+def _parse(key: SortKey, value: Any) -> Any:
+    expected = key.type.python_type
+    if expected is datetime and isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise CursorError("is not a valid cursor") from None
+        if parsed.tzinfo is None:
+            raise CursorError("is not a valid cursor")
+        return parsed
+    if isinstance(value, expected) and not isinstance(value, bool):
+        return value
+    raise CursorError("is not a valid cursor")
+
+
+@dataclass(frozen=True)
+class Page:
+    """The arguments of one connection page, already validated; hashable, so it can key a loader."""
+
+    ordering: Ordering
+    first: int | None = None
+    last: int | None = None
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None
+
+    @property
+    def limit(self) -> int:
+        limit = self.last if self.backward else self.first
+        assert limit is not None
+        return limit
+
+
+@dataclass
+class Slice(Generic[T]):
+    """One page of rows with their cursors.
+
+    `has_previous`/`has_next` are None when this page alone cannot tell (an empty page after a cursor).
+    """
+
+    rows: list[T]
+    cursors: list[str]
+    has_previous: bool | None
+    has_next: bool | None
+
+
+def _keyset(keys: Sequence[SortKey], values: tuple[Any, ...], *, greater: bool) -> ColumnElement[bool]:
+    row = tuple_(*keys)
+    bound = tuple_(*(literal(value, key.type) for key, value in zip(keys, values, strict=True)))
+    return row > bound if greater else row < bound
+
+
+def _bounds(page: Page, keys: Sequence[SortKey]) -> list[ColumnElement[bool]]:
+    desc = page.ordering.descending
+    bounds = []
+    if page.after is not None:
+        bounds.append(_keyset(keys, page.after, greater=not desc))
+    if page.before is not None:
+        bounds.append(_keyset(keys, page.before, greater=desc))
+    return bounds
+
+
+def _order_by(page: Page, keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
+    """The page's scan order: the ordering itself, or its reverse when paging backwards from the end."""
+    reverse = page.ordering.descending != page.backward
+    return [key.desc() if reverse else key.asc() for key in keys]
+
+
+def keyset_statement(stmt: Select[Any], page: Page) -> Select[Any]:
+    """One page of a top-level connection: keyset bounds and LIMIT (index-friendly), one row extra to see past it."""
+    keys = page.ordering.keys
+    return (
+        stmt.add_columns(*(key.label(f"k{i}") for i, key in enumerate(keys)))
+        .where(*_bounds(page, keys))
+        .order_by(*_order_by(page, keys))
+        .limit(page.limit + 1)
+    )
+
+
+def outside_statement(stmt: Select[Any], page: Page) -> Select[Any]:
+    """Whether rows exist beyond the cursor the page starts from (before `after`, or after `before`)."""
+    keys = page.ordering.keys
+    cursor = page.before if page.backward else page.after
+    assert cursor is not None
+    beyond = _keyset(keys, cursor, greater=page.ordering.descending != page.backward)
+    return select(stmt.where(~beyond).exists())
+
+
+def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[Any]:
+    """Turn the rows of `keyset_statement` into a page in display order."""
+    n_keys = len(page.ordering.keys)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    if page.backward:
+        rows = rows[::-1]
+    # None: only `outside_statement` can tell.
+    outside = False if (page.before if page.backward else page.after) is None else None
+    return Slice(
+        rows=[row[0] for row in rows],
+        cursors=[page.ordering.encode(row[1 : 1 + n_keys]) for row in rows],
+        has_previous=more if page.backward else outside,
+        has_next=outside if page.backward else more,
+    )
+
+
+def window_statement(stmt: Select[Any], entity: type[Any], parent: ColumnElement[Any], page: Page) -> Select[Any]:
+    """One page for each of many parents in a single statement.
+
+    `stmt` selects `entity` rows of the wanted parents; `parent` is the column naming each row's parent.
+    Rows are numbered per parent inside the cursor bounds; `total` (all rows of the parent) against
+    `remaining` (rows inside the bounds) tells whether rows exist on either side of the page.
+    """
+    keys = page.ordering.keys
+    everything = stmt.add_columns(
+        parent.label("parent_id"),
+        *(key.label(f"k{i}") for i, key in enumerate(keys)),
+        func.count().over(partition_by=parent).label("total"),
+    ).subquery("everything")
+    inner_keys = [everything.c[f"k{i}"] for i in range(len(keys))]
+    bounded = (
+        select(*everything.c)
+        .add_columns(
+            func.row_number()
+            .over(partition_by=everything.c.parent_id, order_by=_order_by(page, inner_keys))
+            .label("position"),
+            func.count().over(partition_by=everything.c.parent_id).label("remaining"),
+        )
+        .where(*_bounds(page, inner_keys))
+        .subquery("bounded")
+    )
+    return (
+        select(
+            aliased(entity, bounded),
+            bounded.c.parent_id,
+            *(bounded.c[f"k{i}"] for i in range(len(keys))),
+            bounded.c.total,
+            bounded.c.remaining,
+        )
+        .where(bounded.c.position <= page.limit)
+        .order_by(bounded.c.parent_id, bounded.c.position)
+    )
+
+
+def window_slices(rows: Sequence[AnyRow], page: Page, parent_ids: Sequence[Any]) -> list[Slice[Any]]:
+    """Split the rows of `window_statement` into one page per parent, in display order."""
+    n_keys = len(page.ordering.keys)
+    grouped: dict[Any, list[AnyRow]] = {}
+    for row in rows:
+        grouped.setdefault(row[1], []).append(row)
+    start = page.before if page.backward else page.after
+    slices = []
+    for parent_id in parent_ids:
+        group = grouped.get(parent_id, [])
+        if page.backward:
+            group.reverse()
+        if start is None:
+            outside: bool | None = False
+        elif page.after is not None and page.before is not None:
+            outside = True  # both bounds came from rows of this connection
+        elif group:
+            outside = group[0][-2] > group[0][-1]
+        else:
+            outside = None  # an empty page: only the parent's row count can tell
+        more = bool(group) and group[0][-1] > page.limit
+        slices.append(
+            Slice(
+                rows=[row[0] for row in group],
+                cursors=[page.ordering.encode(row[2 : 2 + n_keys]) for row in group],
+                has_previous=more if page.backward else outside,
+                has_next=outside if page.backward else more,
+            )
+        )
+    return slices

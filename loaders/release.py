@@ -1,0 +1,65 @@
+"""Loaders whose target is a release."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+import models
+from loaders.base import Loader, PageLoader, by_id, counts
+from loaders.paging import Ordering
+
+Release = models.Release
+RELEASES_NEWEST_FIRST = Ordering("newest", (Release.created_at, Release.id), descending=True)
+RELEASES_OLDEST_FIRST = Ordering("oldest", (Release.created_at, Release.id))
+
+
+class ReleaseByIdLoader(Loader[int, Release | None]):
+    async def batch_load_fn(self, ids: list[int]) -> list[Release | None]:
+        return by_id(await self.db.scalars(select(Release).where(Release.id.in_(ids))), ids)
+
+
+class ReleasesByPackageIdLoader(PageLoader[Release]):
+    """A package's releases, a page per package."""
+
+    entity = Release
+
+    def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
+        return select(Release).where(Release.package_id.in_(parent_ids)), Release.package_id
+
+    def seen(self, rows: Iterable[Release]) -> None:
+        for row in rows:
+            self.loaders.release_by_id.prime(row.id, row)
+
+
+class LatestReleaseByPackageIdLoader(Loader[int, Release | None]):
+    """The newest release of each package that is not yanked."""
+
+    async def batch_load_fn(self, package_ids: list[int]) -> list[Release | None]:
+        newest = (
+            select(
+                Release.id,
+                func.row_number()
+                .over(partition_by=Release.package_id, order_by=(Release.created_at.desc(), Release.id.desc()))
+                .label("position"),
+            )
+            .where(Release.package_id.in_(package_ids), Release.yanked.is_(False))
+            .subquery()
+        )
+        stmt = select(Release).join(newest, newest.c.id == Release.id).where(newest.c.position == 1)
+        found = {row.package_id: row for row in await self.db.scalars(stmt)}
+        for row in found.values():
+            self.loaders.release_by_id.prime(row.id, row)
+        return [found.get(package_id) for package_id in package_ids]
+
+
+class ReleaseCountByPackageIdLoader(Loader[int, int]):
+    """Number of releases per package, yanked ones included."""
+
+    async def batch_load_fn(self, package_ids: list[int]) -> list[int]:
+        stmt = (
+            select(Release.package_id, func.count())
+            .where(Release.package_id.in_(package_ids))
+            .group_by(Release.package_id)
+        )
+        return counts(await self.db.rows(stmt), package_ids)

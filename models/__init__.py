@@ -1,0 +1,9 @@
+"""SQLAlchemy models, the engine and the per-request database handle."""
+
+from models.base import Base
+from models.classifier import Classifier, package_classifiers
+from models.package import Maintainer, Package, Role
+from models.release import Release
+from models.user import User
+
+__all__ = ["Base", "Classifier", "Maintainer", "Package", "Release", "Role", "User", "package_classifiers"]

@@ -1,0 +1,97 @@
+"""Database URLs, engines, sessionmakers and the per-request `Db` handle."""
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar, Unpack
+
+from sqlalchemy import Executable, Row, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql import Select
+
+T = TypeVar("T")
+AnyRow = Row[Unpack[tuple[Any, ...]]]
+Maker = async_sessionmaker[AsyncSession]
+
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str) -> str:
+    """Map a plain `sqlite://` or `postgres(ql)://` URL to its async driver; refuse anything else."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("is not a database URL (expected sqlite:///... or postgresql://...)") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"has unsupported scheme {parsed.drivername!r} (expected sqlite or postgresql)")
+    if driver and parsed.drivername not in ASYNC_DRIVERS.values():
+        raise ValueError(f"uses driver {driver!r}; use {ASYNC_DRIVERS[backend]} (or leave the driver out)")
+    return parsed.set(drivername=ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def make_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    url = make_url(async_url(str(url)) if isinstance(url, str) else url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> Maker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Db:
+    """A request's session behind a lock.
+
+    Strawberry resolves sibling fields concurrently and every DataLoader batch runs as its own task, but an
+    `AsyncSession` allows one operation at a time, so every statement of a request goes through here.
+    Never await a loader while holding the lock: it would wait for itself.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session, self._lock = session, asyncio.Lock()
+
+    async def rows(self, stmt: Executable) -> Sequence[AnyRow]:
+        async with self._lock:
+            return (await self.session.execute(stmt)).all()
+
+    async def scalars(self, stmt: Select[T]) -> Sequence[T]:
+        async with self._lock:
+            return (await self.session.scalars(stmt)).all()
+
+    async def scalar(self, stmt: Select[T]) -> T | None:
+        async with self._lock:
+            result: T | None = await self.session.scalar(stmt)
+            return result
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits when the block ends, rolls everything back when it raises."""
+        async with self._lock:
+            try:
+                yield self.session
+                await self.session.commit()
+            except BaseException:
+                await self.session.rollback()
+                raise
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self.session.close()

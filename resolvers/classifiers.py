@@ -1,0 +1,24 @@
+"""Root fields that list classifiers."""
+
+from sqlalchemy import select
+
+import models
+from loaders.classifier import CLASSIFIERS_BY_NAME
+from resolvers.paging import connection
+from schema.classifier import Classifier
+from schema.connection import Connection, page_of
+from schema.context import Info
+
+Row = models.Classifier
+
+
+async def classifiers(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Classifier]:
+    page = page_of(info, CLASSIFIERS_BY_NAME, first, after, last, before)
+    by_id = info.context.loaders.classifier_by_id
+    return await connection(info, select(Row), page, Classifier.from_row, lambda row: by_id.prime(row.id, row))

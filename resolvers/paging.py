@@ -1,0 +1,38 @@
+"""Top-level connections: one keyset-paged statement, with the count and the far side asked only when needed."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func
+
+from loaders.paging import Page, keyset_slice, keyset_statement, outside_statement
+from schema.connection import Connection
+from schema.context import Info
+
+NodeT = TypeVar("NodeT")
+
+
+async def connection(
+    info: Info,
+    stmt: Select[Any],
+    page: Page,
+    node: Callable[[Any], NodeT],
+    prime: Callable[[Any], object] | None = None,
+) -> Connection[NodeT]:
+    """The page of `stmt` (a select of one entity, filtered but not ordered) that `page` asks for.
+
+    `prime` hands each loaded row to the by-id loader of its kind.
+    """
+    db = info.context.db
+    slice_ = keyset_slice(await db.rows(keyset_statement(stmt, page)), page)
+    if prime is not None:
+        for row in slice_.rows:
+            prime(row)
+
+    async def count() -> int:
+        return await db.scalar(stmt.with_only_columns(func.count(), maintain_column_froms=True)) or 0
+
+    async def outside() -> bool:
+        return bool(await db.scalar(outside_statement(stmt, page)))
+
+    return Connection.build(slice_, node, count, outside)

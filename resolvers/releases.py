@@ -1,0 +1,37 @@
+"""Root fields that find releases."""
+
+from sqlalchemy import select
+
+import models
+from resolvers.names import normalize_name
+from schema.context import Info
+from schema.errors import BadArgument
+from schema.release import Release
+
+Row = models.Release
+
+
+async def release(info: Info, package: str, version: str) -> Release | None:
+    stmt = (
+        select(Row)
+        .join(models.Package, models.Package.id == Row.package_id)
+        .where(models.Package.name == normalize_name(package), Row.version == version)
+    )
+    row = await info.context.db.scalar(stmt)
+    if row is None:
+        return None
+    info.context.loaders.release_by_id.prime(row.id, row)
+    return Release.from_row(row)
+
+
+async def latest_releases(info: Info, limit: int | None = 10) -> list[Release]:
+    if limit is None:
+        limit = 10
+    max_size = info.context.settings.page_size_max
+    if not 0 <= limit <= max_size:
+        raise BadArgument("limit", f"must be between 0 and {max_size}, got {limit}.")
+    stmt = select(Row).order_by(Row.created_at.desc(), Row.id.desc()).limit(limit)
+    rows = await info.context.db.scalars(stmt)
+    for row in rows:
+        info.context.loaders.release_by_id.prime(row.id, row)
+    return [Release.from_row(row) for row in rows]

@@ -1,0 +1,165 @@
+"""Fixtures: a fresh database per test on SQLite and PostgreSQL, the HTTP client, and the SQL counter.
+
+PostgreSQL is migrated once per run into its own database (named by POSTGRES_TEST_URL); each test then
+works on real connections, as the app does in production, and the tables are truncated afterwards. (Not an
+outer rolled-back transaction: concurrent requests must get their own connections.)
+"""
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import Settings, create_app
+from migrations.runner import upgrade
+from models import Base
+from models.db import Maker, make_engine, make_sessionmaker
+
+TABLES = "users, packages, releases, maintainers, classifiers, package_classifiers"
+
+
+def postgres_test_url() -> str | None:
+    return os.environ.get("POSTGRES_TEST_URL")
+
+
+def settings_for_tests(**overrides: Any) -> Settings:
+    return Settings(database_url="sqlite://", graphiql=False, demo_data=False, **overrides)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    """A new, migrated PostgreSQL database for this run; its URL."""
+    url = postgres_test_url()
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs PostgreSQL: set POSTGRES_TEST_URL")
+        pytest.skip("set POSTGRES_TEST_URL to run the PostgreSQL tests")
+    parsed = make_url(url)
+    name = parsed.database
+    assert name, "POSTGRES_TEST_URL must name a database"
+    assert re.fullmatch(r"\w+", name), "POSTGRES_TEST_URL must name a plain database (letters, digits, _)"
+    admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+    async def recreate() -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        engine = make_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+
+    try:
+        # Its own thread and loop: the first test that needs it asks for it from inside a running loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, recreate()).result()
+    except (OSError, asyncpg.PostgresError) as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL, which is not reachable: {error}")
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        yield engine
+        await engine.dispose()
+    else:
+        engine = make_engine(request.getfixturevalue("postgres_database"), pool_size=5, max_overflow=25)
+        yield engine
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> Maker:
+    return make_sessionmaker(engine)
+
+
+class SqlCounter:
+    """Counts the statements the app sends; `expect` prints them all when the count is off."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.statements: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @contextmanager
+    def count(self) -> Iterator[list[str]]:
+        """Collects the statements run inside the block."""
+        start = len(self.statements)
+        seen: list[str] = []
+        yield seen
+        seen.extend(self.statements[start:])
+
+    @contextmanager
+    def expect(self, n: int) -> Iterator[None]:
+        with self.count() as seen:
+            yield
+        listing = "\n\n".join(f"[{i}] {s}" for i, s in enumerate(seen, 1))
+        assert len(seen) == n, f"expected {n} SQL statements, the request ran {len(seen)}:\n{listing}"
+
+
+@pytest.fixture
+def sql(engine: AsyncEngine) -> SqlCounter:
+    return SqlCounter(engine)
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The whole answer; the request must still get HTTP 200."""
+        response = await self.http.post("/graphql", json={"query": document, "variables": variables or {}})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def query(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The data of an answer that must have no errors."""
+        body = await self.execute(document, variables)
+        assert not body.get("errors"), body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error(self, document: str, variables: dict[str, Any] | None = None) -> str:
+        """The message of the one error an answer must have."""
+        body = await self.execute(document, variables)
+        errors = body.get("errors") or []
+        assert len(errors) == 1, body
+        message: str = errors[0]["message"]
+        return message
+
+
+@pytest.fixture
+async def client(sessionmaker: Maker) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def session(sessionmaker: Maker) -> AsyncIterator[Any]:
+    """A session for arranging data; committed rows are what the app sees."""
+    async with sessionmaker() as session:
+        yield session

@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import URL, make_url
@@ -14,7 +14,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Select
 
 T = TypeVar("T")
-AnyRow = Row[Unpack[tuple[Any, ...]]]
+AnyRow = Row[*tuple[Any, ...]]
 Maker = async_sessionmaker[AsyncSession]
 
 ASYNC_DRIVERS = {

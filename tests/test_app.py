@@ -1,0 +1,83 @@
+"""The app around the schema: settings, health checks and the embedded default."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from app import DEFAULT_DATABASE_URL, Settings, create_app, load_settings
+from models.db import Maker, make_engine, make_sessionmaker
+from tests.conftest import settings_for_tests
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("sqlite:///./x.db", "sqlite+aiosqlite:///./x.db"),
+        ("postgresql://u:p@h:5432/db", "postgresql+asyncpg://u:p@h:5432/db"),
+        ("postgres://h/db", "postgresql+asyncpg://h/db"),
+        ("postgresql+asyncpg://h/db", "postgresql+asyncpg://h/db"),
+    ],
+)
+def test_plain_database_urls_are_mapped_to_their_async_driver(given: str, used: str) -> None:
+    assert Settings(database_url=given).database_url == used
+
+
+def test_an_unknown_scheme_fails_at_start_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="database_url"):
+        Settings(database_url="mysql://h/db")
+    monkeypatch.setenv("DATABASE_URL", "oracle://h/db")
+    with pytest.raises(SystemExit, match="DATABASE_URL"):
+        load_settings()
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAGE_SIZE_MAX", "50")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://h/db")
+    settings = Settings()
+    assert settings.page_size_max == 50
+    assert settings.database_url == "postgresql+asyncpg://h/db"
+    assert not settings.embedded
+
+
+async def test_health_and_readiness(sessionmaker: Maker) -> None:
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        ready = await http.get("/readyz")
+    assert ready.status_code == 200
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    app = create_app(settings_for_tests(), sessionmaker=make_sessionmaker(engine))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        assert (await http.get("/healthz")).status_code == 200
+        ready = await http.get("/readyz")
+    assert ready.status_code == 503
+    assert "dir.db" not in ready.text
+    await engine.dispose()
+
+
+async def test_first_start_on_the_embedded_default_migrates_and_shows_demo_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(database_url=DEFAULT_DATABASE_URL, graphiql=False)
+    assert settings.embedded
+    app = create_app(settings)
+    query = {"query": "{ stats { packageCount } packages(first: 1) { edges { node { name } } } }"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        body = (await http.post("/graphql", json=query)).json()
+    assert body["data"]["stats"]["packageCount"] == 50
+    assert (tmp_path / "cheeseshop.db").exists()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        again = (await http.post("/graphql", json=query)).json()
+    assert again["data"]["stats"]["packageCount"] == 50, "a second start seeds nothing more"

@@ -1,0 +1,59 @@
+"""Migrations build exactly the models, on both databases."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from migrations.runner import alembic_config, current, head, upgrade
+from models import Base
+from models.db import make_engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A database built by the migrations alone (PostgreSQL: the run's database, migrated once)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        await upgrade(engine)
+    else:
+        engine = make_engine(request.getfixturevalue("postgres_database"))
+    yield engine
+    await engine.dispose()
+
+
+def differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrations_leave_autogenerate_nothing_to_do(migrated: AsyncEngine) -> None:
+    async with migrated.connect() as conn:
+        assert await conn.run_sync(differences) == []
+
+
+async def test_migrated_database_is_at_the_newest_revision(migrated: AsyncEngine) -> None:
+    assert await current(migrated) == head()
+
+
+async def test_upgrade_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'twice.db'}")
+    assert await upgrade(engine) == (None, head())
+    assert await upgrade(engine) == (head(), head())
+    await engine.dispose()
+
+
+async def test_downgrade_to_base_removes_every_table(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
+    await upgrade(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "base"))
+        tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert set(tables) <= {"alembic_version"}
+    await engine.dispose()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from app import DEFAULT_DATABASE_URL, Settings, create_app, load_settings
@@ -81,3 +82,12 @@ async def test_first_start_on_the_embedded_default_migrates_and_shows_demo_data(
     ):
         again = (await http.post("/graphql", json=query)).json()
     assert again["data"]["stats"]["packageCount"] == 50, "a second start seeds nothing more"
+
+
+def test_uvicorn_gets_an_app_configured_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app as module
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://h/db")
+    monkeypatch.setenv("GRAPHIQL", "false")
+    served = module.app
+    assert isinstance(served, FastAPI)

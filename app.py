@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
+from starlette.staticfiles import StaticFiles
 from strawberry.fastapi import GraphQLRouter
 
 from loaders import Loaders
@@ -22,6 +23,7 @@ from schema.context import Context
 log = logging.getLogger("cheeseshop")
 ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "sqlite:///./cheeseshop.db"
+GRAPHIQL_DIR = ROOT / "static" / "graphiql"
 
 
 class Settings(BaseSettings):
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url == async_url(DEFAULT_DATABASE_URL)
+
+
+class LocalGraphiQLRouter(GraphQLRouter[Context, None]):
+    """Strawberry's router with a GraphiQL page whose scripts and styles come from the app, not a CDN."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse((GRAPHIQL_DIR / "index.html").read_text(encoding="utf-8"))
 
 
 def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI:
@@ -83,9 +92,15 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     app.include_router(
-        GraphQLRouter(schema, context_getter=get_context, graphql_ide="graphiql" if settings.graphiql else None),
+        LocalGraphiQLRouter(
+            schema,
+            context_getter=get_context,  # type: ignore[arg-type]  # FastAPI runs a generator as a yield dependency
+            graphql_ide="graphiql" if settings.graphiql else None,
+        ),
         prefix="/graphql",
     )
+    if settings.graphiql:
+        app.mount("/graphql/static", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -49,6 +49,9 @@ class Ordering:
         return tuple(_parse(key, value) for key, value in zip(self.keys, payload[1:], strict=True))
 
 
+INT_RANGE = range(-(2**31), 2**31)  # ids and counts are 32-bit integers on PostgreSQL
+
+
 def _parse(key: SortKey, value: Any) -> Any:
     expected = key.type.python_type
     if expected is datetime and isinstance(value, str):
@@ -59,7 +62,9 @@ def _parse(key: SortKey, value: Any) -> Any:
         if parsed.tzinfo is None:
             raise CursorError("is not a valid cursor")
         return parsed
-    if isinstance(value, expected) and not isinstance(value, bool):
+    if expected is int and isinstance(value, int) and not isinstance(value, bool) and value in INT_RANGE:
+        return value
+    if expected is str and isinstance(value, str) and "\x00" not in value:
         return value
     raise CursorError("is not a valid cursor")
 
@@ -190,7 +195,8 @@ def window_statement(stmt: Select[Any], entity: type[Any], parent: ColumnElement
             bounded.c.total,
             bounded.c.remaining,
         )
-        .where(bounded.c.position <= page.limit)
+        # At least one row per parent even for `first: 0`, whose counts still tell what lies beyond.
+        .where(bounded.c.position <= max(page.limit, 1))
         .order_by(bounded.c.parent_id, bounded.c.position)
     )
 
@@ -205,8 +211,6 @@ def window_slices(rows: Sequence[AnyRow], page: Page, parent_ids: Sequence[Any])
     slices = []
     for parent_id in parent_ids:
         group = grouped.get(parent_id, [])
-        if page.backward:
-            group.reverse()
         if start is None:
             outside: bool | None = False
         elif page.after is not None and page.before is not None:
@@ -216,6 +220,9 @@ def window_slices(rows: Sequence[AnyRow], page: Page, parent_ids: Sequence[Any])
         else:
             outside = None  # an empty page: only the parent's row count can tell
         more = bool(group) and group[0][-1] > page.limit
+        group = group[: page.limit]
+        if page.backward:
+            group.reverse()
         slices.append(
             Slice(
                 rows=[row[0] for row in group],

@@ -45,7 +45,8 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
 
 
 def make_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    url = make_url(async_url(str(url)) if isinstance(url, str) else url)
+    plain = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    url = make_url(async_url(plain))
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

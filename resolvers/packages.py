@@ -40,11 +40,18 @@ async def packages(
     return await _connection(info, stmt, page)
 
 
-async def search(info: Info, query: str, first: int | None = None, after: str | None = None) -> Connection[Package]:
+async def search(
+    info: Info,
+    query: str,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Package]:
     terms = query.strip()
     if not terms:
         raise BadArgument("query", "must not be blank.")
-    page = page_of(info, PACKAGES_BY_NAME, first, after, None, None)
+    page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
     # A simple search: the words as typed, anywhere in the name or summary, case-insensitive.
     stmt = select(Row).where(Row.name.icontains(terms, autoescape=True) | Row.summary.icontains(terms, autoescape=True))
     return await _connection(info, stmt, page)

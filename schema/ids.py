@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from strawberry import relay
 
+from loaders.paging import INT_RANGE
 from schema.errors import BadArgument
 
 
@@ -16,9 +17,12 @@ def parse_global_id(value: str, argument: str = "id") -> relay.GlobalID:
 
 def row_ids(node_ids: Iterable[str], argument: str = "id") -> list[int]:
     try:
-        return [int(node_id) for node_id in node_ids]
+        ids = [int(node_id) for node_id in node_ids]
     except ValueError:
         raise BadArgument(argument, "is not a valid ID.") from None
+    if any(id_ not in INT_RANGE for id_ in ids):
+        raise BadArgument(argument, "is not a valid ID.")
+    return ids
 
 
 def row_id_of(value: str, type_name: str, argument: str = "id") -> int:

@@ -1,13 +1,8 @@
 """The root types and the `strawberry.Schema`."""
 
-import logging
-import uuid
-
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaskErrors
-from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import ExecutionContext
 
 import resolvers.classifiers
@@ -18,12 +13,11 @@ import resolvers.stats
 import resolvers.users
 from schema.classifier import Classifier
 from schema.connection import Connection
+from schema.extensions import MaskUnexpectedErrors, RejectNulCharacters
 from schema.package import Package
 from schema.release import Release
 from schema.stats import Stats
 from schema.user import User
-
-log = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -61,32 +55,11 @@ class Query:
     stats: Stats = strawberry.field(resolver=resolvers.stats.stats, description="Counts over the whole index.")
 
 
-class MaskUnexpectedErrors(MaskErrors):
-    """Unexpected errors reach the client as a bare message and a request id; the log gets the whole error.
-
-    Errors about the request itself (syntax, validation, bad arguments and IDs) are the client's to read, so
-    they pass. A class, not an instance, goes in the schema's extensions, so each request gets its own.
-    """
-
-    def __init__(self, *, execution_context: ExecutionContext | None = None) -> None:
-        super().__init__(should_mask_error=self.unexpected, error_message="Internal server error.")
-
-    @staticmethod
-    def unexpected(error: GraphQLError) -> bool:
-        original = error.original_error
-        return original is not None and not isinstance(original, GraphQLError | GlobalIDValueError)
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = uuid.uuid4().hex
-        log.error("request %s failed", request_id, exc_info=error.original_error)
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-        return masked
-
-
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log nothing here: client errors are the client's, and `MaskUnexpectedErrors` logs the rest."""
 
 
-schema = Schema(query=Query, types=[Package, Release, User, Classifier], extensions=[MaskUnexpectedErrors])
+schema = Schema(
+    query=Query, types=[Package, Release, User, Classifier], extensions=[RejectNulCharacters, MaskUnexpectedErrors]
+)

@@ -33,7 +33,7 @@ def postgres_test_url() -> str | None:
 
 
 def settings_for_tests(**overrides: Any) -> Settings:
-    return Settings(database_url="sqlite://", graphiql=False, demo_data=False, **overrides)
+    return Settings(**{"database_url": "sqlite://", "graphiql": False, "demo_data": False, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The app around the schema: settings, health checks and the embedded default."""
 
+import re
 from pathlib import Path
 
 import httpx
@@ -91,3 +92,25 @@ def test_uvicorn_gets_an_app_configured_by_the_environment(monkeypatch: pytest.M
     monkeypatch.setenv("GRAPHIQL", "false")
     served = module.app
     assert isinstance(served, FastAPI)
+
+
+async def test_graphiql_is_served_with_its_assets_and_no_cdn(sessionmaker: Maker) -> None:
+    app = create_app(settings_for_tests(graphiql=True), sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        assets = re.findall(r'(?:src|href)="(/graphql/static/[^"]+)"', page.text)
+        responses = [await http.get(asset) for asset in assets]
+    assert page.status_code == 200
+    assert "unpkg" not in page.text
+    assert not re.search(r'(?:src|href)="https?://', page.text), "every script and style comes from the app"
+    assert len(assets) == 7
+    assert [r.status_code for r in responses] == [200] * len(assets)
+
+
+async def test_graphiql_can_be_switched_off(sessionmaker: Maker) -> None:
+    app = create_app(settings_for_tests(graphiql=False), sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        asset = await http.get("/graphql/static/graphiql.min.js")
+    assert page.status_code != 200 or "graphiql" not in page.text.lower()
+    assert asset.status_code == 404

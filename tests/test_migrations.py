@@ -1,14 +1,16 @@
 """Migrations build exactly the models, on both databases."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from migrations.runner import alembic_config, current, head, upgrade
@@ -57,3 +59,23 @@ async def test_downgrade_to_base_removes_every_table(tmp_path: Path) -> None:
         tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
     assert set(tables) <= {"alembic_version"}
     await engine.dispose()
+
+
+@pytest.mark.postgresql
+async def test_processes_starting_together_migrate_one_after_another(postgres_database: str) -> None:
+    url = make_url(postgres_database)
+    fresh = url.set(database=f"{url.database}_race")
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{fresh.database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{fresh.database}"')
+        engines = [make_engine(fresh) for _ in range(3)]
+        # Unserialised, the three deadlock or collide on the first migration.
+        results = await asyncio.wait_for(asyncio.gather(*(upgrade(engine) for engine in engines)), timeout=60)
+        for engine in engines:
+            await engine.dispose()
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{fresh.database}" WITH (FORCE)')
+        await conn.close()
+    assert sorted(results, key=lambda r: r[0] or "") == [(None, head()), (head(), head()), (head(), head())]

@@ -1,0 +1,243 @@
+"""docker-compose.yml, Dockerfile and .dockerignore, read as files: no Docker engine, no database.
+
+These check what a user's `docker compose up` depends on: the app finds the database service, waits for
+it to be healthy, migrates before it serves, can run as several replicas, and its health check asks a
+path the app answers.
+"""
+
+import fnmatch
+import json
+import re
+import shlex
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import make_url
+
+from app import Settings, create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATE = "python -m app migrate"
+SERVE = "uvicorn app:app"
+
+
+@cache
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def service(name: str) -> dict[str, Any]:
+    services = compose()["services"]
+    assert name in services, f"docker-compose.yml has no service {name!r}"
+    config = services[name]
+    assert isinstance(config, dict)
+    return config
+
+
+def environment(name: str) -> dict[str, str]:
+    """A service's environment, written as a mapping or as a list of KEY=value."""
+    env = service(name).get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {str(key): str(value) for key, value in env.items()}
+
+
+def interpolate(text: str) -> str:
+    """Compose's `${VAR:-default}` and `${VAR-default}`, with VAR unset: the default."""
+    return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", text)
+
+
+@cache
+def dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    instructions = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, arguments = line.partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def instruction(keyword: str) -> list[str]:
+    return [arguments for kw, arguments in dockerfile() if kw == keyword]
+
+
+def as_shell(command: Any) -> str:
+    """A Dockerfile CMD or a compose `command` as the shell line it runs."""
+    if isinstance(command, str):
+        stripped = command.strip()
+        if not stripped.startswith("["):
+            return stripped  # shell form
+        command = json.loads(stripped)
+    assert isinstance(command, list)
+    assert all(isinstance(part, str) for part in command)
+    if command[:2] in (["sh", "-c"], ["/bin/sh", "-c"], ["bash", "-c"]):
+        return str(command[2])
+    return shlex.join(command)
+
+
+def image_command() -> str:
+    assert not instruction("ENTRYPOINT"), "an ENTRYPOINT would wrap CMD; these tests read CMD alone"
+    cmds = instruction("CMD")
+    assert cmds, "the Dockerfile has no CMD"
+    return as_shell(cmds[-1])  # the last CMD is the one that counts
+
+
+def app_command() -> str:
+    """What the app container runs: compose's `command` if it sets one, else the image's CMD."""
+    override = service("app").get("command")
+    return image_command() if override is None else as_shell(override)
+
+
+def test_compose_has_the_database_and_the_app() -> None:
+    assert {"db", "app"} <= set(compose()["services"])
+    assert service("db")["image"].startswith("postgres:15")
+    assert service("app").get("build") is not None, "the app is built from this repository's Dockerfile"
+
+
+def test_database_keeps_its_data_in_a_named_volume() -> None:
+    mounts = [str(volume) for volume in service("db").get("volumes", [])]
+    data = [mount for mount in mounts if mount.split(":")[1:2] == ["/var/lib/postgresql/data"]]
+    assert data, "PostgreSQL's data directory must be on a volume"
+    name = data[0].split(":")[0]
+    assert not name.startswith((".", "/")), "a named volume, not a bind mount"
+    assert name in (compose().get("volumes") or {}), f"volume {name!r} is not declared at the top level"
+
+
+def test_database_healthcheck_uses_pg_isready() -> None:
+    check = service("db")["healthcheck"]["test"]
+    assert "pg_isready" in (check if isinstance(check, str) else " ".join(check))
+
+
+def test_app_database_url_points_at_the_db_service() -> None:
+    url = environment("app")["DATABASE_URL"]
+    assert url == "postgresql://cheeseshop:cheeseshop@db:5432/cheeseshop"
+    parsed, db = make_url(url), environment("db")
+    assert (parsed.host, parsed.port) == ("db", 5432)
+    assert (parsed.username, parsed.password, parsed.database) == (
+        db["POSTGRES_USER"],
+        db["POSTGRES_PASSWORD"],
+        db["POSTGRES_DB"],
+    )
+
+
+def test_app_database_url_is_accepted_and_gets_the_asyncpg_driver() -> None:
+    settings = Settings(database_url=environment("app")["DATABASE_URL"])
+    parsed = make_url(settings.database_url)
+    assert parsed.drivername == "postgresql+asyncpg"
+    assert (parsed.host, parsed.port, parsed.database) == ("db", 5432, "cheeseshop")
+    assert not settings.embedded
+
+
+def test_app_environment_names_only_settings_and_they_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = environment("app")
+    unknown = {key for key in env if key.lower() not in Settings.model_fields}
+    assert not unknown, f"not settings of the app (typo?): {sorted(unknown)}"
+    for key, value in env.items():  # as the container gets them: environment variables
+        monkeypatch.setenv(key, value)
+    settings = Settings(_env_file=None)
+    assert make_url(settings.database_url).drivername == "postgresql+asyncpg"
+    assert make_url(settings.database_url).host == "db"
+    assert settings.graphiql is (env.get("GRAPHIQL", "true") == "true")
+
+
+def test_app_starts_only_once_the_database_is_healthy() -> None:
+    depends = service("app")["depends_on"]
+    assert isinstance(depends, dict), "depends_on must be the long form, to give a condition"
+    assert depends["db"]["condition"] == "service_healthy"
+
+
+def test_a_separate_migrate_service_runs_first_if_there_is_one() -> None:
+    """Replicas starting together must not all run the first migration at once."""
+    if "migrate" not in compose()["services"]:
+        pytest.skip("no separate migrate service")
+    migrate = service("migrate")
+    assert MIGRATE in as_shell(migrate["command"])
+    assert environment("migrate")["DATABASE_URL"] == environment("app")["DATABASE_URL"]
+    assert migrate.get("image") == service("app").get("image"), "migrate must run the app's own image"
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    assert service("app")["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_app_container_migrates_before_it_serves() -> None:
+    steps = [step.strip() for step in app_command().split("&&")]
+    assert len(steps) == 2, f"expected `migrate && serve`, got {app_command()!r}"
+    assert steps[0] == MIGRATE
+    serve = shlex.split(steps[1].removeprefix("exec "))
+    assert shlex.join(serve[:2]) == SERVE
+    assert serve[serve.index("--host") + 1] == "0.0.0.0"
+    assert serve[serve.index("--port") + 1] == "8000"
+
+
+def test_image_cmd_migrates_then_serves() -> None:
+    command = image_command()
+    assert command.index(MIGRATE) < command.index(SERVE)
+    assert "&&" in command[command.index(MIGRATE) : command.index(SERVE)], "a failed migration must stop the start"
+    assert "exec uvicorn" in command, "uvicorn should replace the shell, to get docker stop's SIGTERM"
+
+
+def test_image_installs_the_project_and_runs_as_a_non_root_user() -> None:
+    assert instruction("FROM") == ["python:3.12-slim"]
+    assert any(re.search(r"\bpip install (--\S+ )*\.(\s|$)", run) for run in instruction("RUN"))
+    users = instruction("USER")
+    assert users, "the image must not run as root"
+    assert users[-1].split(":")[0] not in ("root", "0")
+    keywords = [keyword for keyword, _ in dockerfile()]
+    assert len(keywords) - 1 - keywords[::-1].index("USER") < keywords.index("CMD")
+
+
+def test_app_can_run_as_several_replicas() -> None:
+    app = service("app")
+    assert "container_name" not in app, "a fixed container name allows one replica only"
+    replicas = int(app.get("deploy", {}).get("replicas", 1))
+    for port in app.get("ports", []):
+        host, _, container = interpolate(str(port)).rpartition(":")
+        assert container == "8000"
+        if replicas > 1:
+            first, _, last = host.partition("-")
+            assert last, f"{replicas} replicas need a range of host ports"
+            assert int(last) - int(first) + 1 >= replicas, f"{replicas} replicas need {replicas} host ports"
+        assert "-" in host or "${" in str(port), "scaling must not need an edit: publish a range or a variable"
+
+
+def test_healthcheck_asks_healthz_with_urllib() -> None:
+    check = service("app")["healthcheck"]["test"]
+    assert isinstance(check, list)
+    assert check[0] == "CMD"
+    assert check[1:3] == ["python", "-c"]
+    code = check[3]
+    compile(code, "healthcheck", "exec")
+    assert "urllib.request" in code
+    assert "http://localhost:8000/healthz" in code
+
+
+async def test_healthz_answers_without_a_database() -> None:
+    """The health check's path exists and needs no database (the lifespan, which connects, is not run)."""
+    app = create_app(Settings(database_url="sqlite://", graphiql=False, demo_data=False))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_dockerignore_keeps_what_the_build_needs() -> None:
+    patterns = [
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    needed = ["pyproject.toml", "README.md", "app.py", "models", "schema", "resolvers", "loaders", "migrations"]
+    needed += ["static", "static/graphiql/index.html"]
+    for path in needed:
+        ignored = [p for p in patterns if not p.startswith("!") and fnmatch.fnmatch(path, p.removeprefix("**/"))]
+        assert not ignored, f"{path} is needed in the image but .dockerignore drops it ({ignored})"
+    for path in (".git", ".env", "cheeseshop.db"):
+        assert any(fnmatch.fnmatch(path, p) for p in patterns), f".dockerignore should drop {path}"

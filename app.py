@@ -2,15 +2,18 @@
 
 import argparse
 import asyncio
+import functools
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
@@ -18,6 +21,8 @@ from strawberry.fastapi import GraphQLRouter
 
 from loaders import Loaders
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
+from models.passwords import Passwords
+from resolvers import tokens
 from schema.context import Context
 
 log = logging.getLogger("cheeseshop")
@@ -40,11 +45,29 @@ class Settings(BaseSettings):
     graphiql: bool = True
     # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
     demo_data: bool = True
+    # Production refuses to start without SECRET_KEY; development makes one up per process.
+    environment: Literal["development", "production"] = "development"
+    secret_key: str | None = None
+    token_lifetime_minutes: int = 24 * 60
+    # argon2id cost; hashes made with other values are upgraded at the next sign-in.
+    password_time_cost: int = 3
+    password_memory_cost: int = 64 * 1024  # KiB
+    password_parallelism: int = 4
 
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:
         return async_url(url)
+
+    @model_validator(mode="after")
+    def _secret_in_production(self) -> Self:
+        if self.environment == "production" and (self.secret_key is None or len(self.secret_key) < 32):
+            raise ValueError("SECRET_KEY must be set, at least 32 characters, when ENVIRONMENT is production")
+        return self
+
+    @property
+    def token_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.token_lifetime_minutes)
 
     @property
     def embedded(self) -> bool:
@@ -81,10 +104,26 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         finally:
             await engine.dispose()
 
+    secret = settings.secret_key or development_secret()
+    passwords = Passwords(
+        time_cost=settings.password_time_cost,
+        memory_cost=settings.password_memory_cost,
+        parallelism=settings.password_parallelism,
+    )
+
     async def get_context(request: Request) -> AsyncIterator[Context]:
+        caller = tokens.caller(request.headers.get("authorization"), secret=secret)
         db = Db(request.app.state.sessionmaker())
         try:
-            yield Context(db=db, loaders=Loaders(db), settings=settings, viewer_id=None)
+            yield Context(
+                db=db,
+                loaders=Loaders(db),
+                settings=settings,
+                passwords=passwords,
+                secret=secret,
+                viewer_id=caller.user_id,
+                auth_problem=caller.problem,
+            )
         finally:
             await db.close()
 
@@ -117,6 +156,12 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+@functools.cache
+def development_secret() -> str:
+    log.warning("SECRET_KEY is not set: tokens are signed with a key made up for this process only")
+    return secrets.token_urlsafe(32)
 
 
 async def prepare_embedded(engine: Any) -> None:

@@ -1,5 +1,6 @@
 """Per-request DataLoaders: one batched statement per relationship level, whatever the number of parents."""
 
+from loaders.base import Loader
 from loaders.classifier import ClassifierByIdLoader, ClassifiersByPackageIdLoader
 from loaders.package import (
     PackageByIdLoader,
@@ -36,3 +37,9 @@ class Loaders:
         self.maintainers_by_package_id = MaintainersByPackageIdLoader(self)
         self.classifier_by_id = ClassifierByIdLoader(self)
         self.classifiers_by_package_id = ClassifiersByPackageIdLoader(self)
+
+    def clear_all(self) -> None:
+        """Forget every cached value, after a write."""
+        for loader in vars(self).values():
+            if isinstance(loader, Loader):
+                loader.clear_all()

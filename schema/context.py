@@ -1,6 +1,6 @@
 """What every resolver gets: the request's database handle, loaders, settings and caller."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -8,6 +8,7 @@ from strawberry.fastapi import BaseContext
 
 from loaders import Loaders
 from models.db import Db
+from models.passwords import Passwords
 
 if TYPE_CHECKING:
     from app import Settings
@@ -18,7 +19,10 @@ class Context(BaseContext):
     db: Db
     loaders: Loaders
     settings: "Settings"
-    viewer_id: int | None
+    passwords: Passwords
+    secret: str = field(repr=False)  # signs tokens
+    viewer_id: int | None = None  # from the token; the user row is loaded only if asked for
+    auth_problem: str | None = None  # why there is no viewer, for mutations that need one
 
 
 Info = strawberry.Info[Context, None]

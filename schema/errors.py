@@ -1,5 +1,6 @@
-"""Errors that reach the client."""
+"""Errors that reach the client: GraphQL errors for bad arguments, typed results for expected failures."""
 
+import strawberry
 from graphql import GraphQLError
 
 
@@ -8,3 +9,53 @@ class BadArgument(GraphQLError):
 
     def __init__(self, argument: str, message: str) -> None:
         super().__init__(f"`{argument}` {message}", extensions={"code": "BAD_USER_INPUT", "argument": argument})
+
+
+@strawberry.interface(description="An expected failure of a mutation; clients switch on `__typename`.")
+class Error:
+    message: str
+
+
+@strawberry.type(description="One input field that was refused, and why.")
+class FieldProblem:
+    field: str = strawberry.field(description="The input field, as named in the schema (e.g. `homePage`).")
+    message: str
+
+
+@strawberry.type(description="The input was refused; `problems` lists every failing field at once.")
+class ValidationError(Error):
+    field: str = strawberry.field(description="The first failing field.")
+    problems: list[FieldProblem]
+
+    @classmethod
+    def of(cls, problems: list[FieldProblem]) -> "ValidationError":
+        first = problems[0]
+        return cls(message=f"`{first.field}` {first.message}", field=first.field, problems=problems)
+
+
+@strawberry.type(description="The mutation needs a signed-in caller: the token is missing, invalid or expired.")
+class NotAuthenticated(Error):
+    pass
+
+
+@strawberry.type(description="The caller is signed in but may not do this.")
+class NotAllowed(Error):
+    pass
+
+
+@strawberry.type(description="What the mutation names does not exist.")
+class NotFound(Error):
+    pass
+
+
+@strawberry.type(description="The change clashes with what exists, such as a taken name or version.")
+class Conflict(Error):
+    field: str | None = None
+
+
+class Refused(Exception):
+    """Raised inside a unit of work to roll it back and answer with `error`."""
+
+    def __init__(self, error: Error) -> None:
+        super().__init__(error.message)
+        self.error = error

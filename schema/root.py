@@ -5,15 +5,30 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import ExecutionContext
 
+import resolvers.auth
 import resolvers.classifiers
+import resolvers.maintainers
 import resolvers.node
+import resolvers.package_mutations
 import resolvers.packages
+import resolvers.release_mutations
 import resolvers.releases
 import resolvers.stats
 import resolvers.users
 from schema.classifier import Classifier
 from schema.connection import Connection
 from schema.extensions import MaskUnexpectedErrors, RejectNulCharacters
+from schema.mutations import (
+    AddMaintainerResult,
+    CreatePackageResult,
+    DeletePackageResult,
+    LoginResult,
+    PublishReleaseResult,
+    RegisterResult,
+    RemoveMaintainerResult,
+    UpdatePackageResult,
+    YankReleaseResult,
+)
 from schema.package import Package
 from schema.release import Release
 from schema.stats import Stats
@@ -55,11 +70,49 @@ class Query:
     stats: Stats = strawberry.field(resolver=resolvers.stats.stats, description="Counts over the whole index.")
 
 
+@strawberry.type(description="Changes; each one commits or rolls back as a unit and answers with a typed result.")
+class Mutation:
+    register: RegisterResult = strawberry.field(
+        resolver=resolvers.auth.register, description="Create an account; the answer signs it in."
+    )
+    login: LoginResult = strawberry.field(
+        resolver=resolvers.auth.login, description="Sign in; the same answer for a wrong password or email."
+    )
+    create_package: CreatePackageResult = strawberry.field(
+        resolver=resolvers.package_mutations.create_package, description="The caller becomes its first owner."
+    )
+    update_package: UpdatePackageResult = strawberry.field(
+        resolver=resolvers.package_mutations.update_package, description="Maintainers only."
+    )
+    delete_package: DeletePackageResult = strawberry.field(
+        resolver=resolvers.package_mutations.delete_package,
+        description="Owners only. Deletes the package with all its releases, maintainer and classifier links.",
+    )
+    publish_release: PublishReleaseResult = strawberry.field(
+        resolver=resolvers.release_mutations.publish_release,
+        description="Maintainers only. The package's `updatedAt` becomes the release's `createdAt`.",
+    )
+    yank_release: YankReleaseResult = strawberry.field(
+        resolver=resolvers.release_mutations.yank_release,
+        description="Maintainers only. `yanked: false` takes a yank back.",
+    )
+    add_maintainer: AddMaintainerResult = strawberry.field(
+        resolver=resolvers.maintainers.add_maintainer, description="Owners only."
+    )
+    remove_maintainer: RemoveMaintainerResult = strawberry.field(
+        resolver=resolvers.maintainers.remove_maintainer,
+        description="Owners only; the last owner cannot be removed.",
+    )
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log nothing here: client errors are the client's, and `MaskUnexpectedErrors` logs the rest."""
 
 
 schema = Schema(
-    query=Query, types=[Package, Release, User, Classifier], extensions=[RejectNulCharacters, MaskUnexpectedErrors]
+    query=Query,
+    mutation=Mutation,
+    types=[Package, Release, User, Classifier],
+    extensions=[RejectNulCharacters, MaskUnexpectedErrors],
 )

@@ -32,8 +32,21 @@ def postgres_test_url() -> str | None:
     return os.environ.get("POSTGRES_TEST_URL")
 
 
+TEST_SECRET = "test-secret-that-is-at-least-32-characters-long"
+
+
 def settings_for_tests(**overrides: Any) -> Settings:
-    return Settings(**{"database_url": "sqlite://", "graphiql": False, "demo_data": False, **overrides})
+    """The app's settings for tests: a known signing key, and cheap password hashing to keep the suite fast."""
+    defaults: dict[str, Any] = {
+        "database_url": "sqlite://",
+        "graphiql": False,
+        "demo_data": False,
+        "secret_key": TEST_SECRET,
+        "password_time_cost": 1,
+        "password_memory_cost": 1024,
+        "password_parallelism": 1,
+    }
+    return Settings(**{**defaults, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,61 @@
+"""Accounts: registering and signing in."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import models
+from models.base import utcnow
+from resolvers import tokens
+from resolvers.validation import Checks
+from resolvers.work import write
+from schema.context import Info
+from schema.errors import Conflict, NotAuthenticated, Refused
+from schema.mutations import AuthPayload, LoginResult, RegisterInput, RegisterResult
+from schema.user import User
+
+EMAIL_TAKEN = Conflict(field="email", message="An account with this email already exists.")
+
+
+def signed_in_as(info: Info, row: models.User) -> AuthPayload:
+    settings = info.context.settings
+    token = tokens.issue(row.id, secret=info.context.secret, lifetime=settings.token_lifetime)
+    # The new token's owner is the caller from here on, so the answer may show its own email.
+    info.context.viewer_id = row.id
+    return AuthPayload(user=User.from_row(row), token=token)
+
+
+async def register(info: Info, input: RegisterInput) -> RegisterResult:
+    checks = Checks()
+    name = checks.text("name", input.name, max_length=100, required=True)
+    email = checks.email("email", input.email)
+    if email is None:
+        checks.fail("email", "must not be empty.")
+    if not 10 <= len(input.password) <= 1024:
+        checks.fail("password", "must be 10 to 1,024 characters long.")
+
+    async def work(session: AsyncSession) -> AuthPayload:
+        checks.done()
+        if await session.scalar(select(models.User.id).where(models.User.email == email)) is not None:
+            raise Refused(EMAIL_TAKEN)
+        row = models.User(name=name, email=email, password_hash=await info.context.passwords.hash(input.password))
+        session.add(row)
+        await session.flush()
+        return signed_in_as(info, row)
+
+    return await write(info, work, conflict=EMAIL_TAKEN)  # type: ignore[return-value]
+
+
+async def login(info: Info, email: str, password: str) -> LoginResult:
+    """A wrong password and an unknown email get the same answer after the same work."""
+    ctx = info.context
+    row = await ctx.db.scalar(select(models.User).where(models.User.email == email.strip().lower()))
+    if not await ctx.passwords.check(row.password_hash if row else None, password) or row is None:
+        return NotAuthenticated(message="Wrong email or password.")
+
+    async def work(session: AsyncSession) -> AuthPayload:
+        row.last_login = utcnow()
+        if row.password_hash is None or ctx.passwords.needs_rehash(row.password_hash):
+            row.password_hash = await ctx.passwords.hash(password)
+        return signed_in_as(info, row)
+
+    return await write(info, work, conflict=Conflict(message="Try again."))  # type: ignore[return-value]

@@ -41,11 +41,11 @@ def service(name: str) -> dict[str, Any]:
 
 
 def environment(name: str) -> dict[str, str]:
-    """A service's environment, written as a mapping or as a list of KEY=value."""
+    """A service's environment, written as a mapping or as a list of KEY=value, as Compose interpolates it."""
     env = service(name).get("environment", {})
     if isinstance(env, list):
         env = dict(item.split("=", 1) for item in env)
-    return {str(key): str(value) for key, value in env.items()}
+    return {str(key): interpolate(str(value)) for key, value in env.items()}
 
 
 def interpolate(text: str) -> str:

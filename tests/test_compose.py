@@ -241,3 +241,9 @@ def test_dockerignore_keeps_what_the_build_needs() -> None:
         assert not ignored, f"{path} is needed in the image but .dockerignore drops it ({ignored})"
     for path in (".git", ".env", "cheeseshop.db"):
         assert any(fnmatch.fnmatch(path, p) for p in patterns), f".dockerignore should drop {path}"
+
+
+def test_every_replica_signs_tokens_with_the_same_key() -> None:
+    settings = Settings(_env_file=None, **{k.lower(): v for k, v in environment("app").items()})
+    assert settings.secret_key is not None
+    assert len(settings.secret_key) >= 32, "a key made up per process would reject other replicas' tokens"

@@ -243,7 +243,9 @@ def test_dockerignore_keeps_what_the_build_needs() -> None:
         assert any(fnmatch.fnmatch(path, p) for p in patterns), f".dockerignore should drop {path}"
 
 
-def test_every_replica_signs_tokens_with_the_same_key() -> None:
-    settings = Settings(_env_file=None, **{k.lower(): v for k, v in environment("app").items()})
+def test_every_replica_signs_tokens_with_the_same_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in environment("app").items():
+        monkeypatch.setenv(key, value)
+    settings = Settings(_env_file=None)
     assert settings.secret_key is not None
     assert len(settings.secret_key) >= 32, "a key made up per process would reject other replicas' tokens"

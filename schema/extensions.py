@@ -1,5 +1,6 @@
 """Schema extensions: checks on the whole request, and masking of unexpected errors."""
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Iterator
@@ -15,9 +16,14 @@ from graphql import (
     Visitor,
     visit,
 )
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import FieldExtension, MaskErrors, SchemaExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.relay.types import GlobalIDValueError
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
+from strawberry.types.graphql import OperationType
+from strawberry.utils.str_converters import to_camel_case
+
+from schema.errors import FieldProblem, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +52,15 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 class RejectNulCharacters(SchemaExtension):
-    """No text may carry U+0000: PostgreSQL cannot store it, and no name, version or query needs it."""
+    """No text may carry U+0000: PostgreSQL cannot store it, and no name, version or query needs it.
+
+    Queries fail as a whole with an error naming the argument; mutations answer field by field with a typed
+    `ValidationError` instead (see `NulFreeArguments`).
+    """
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None:
+        if context.graphql_document is not None and context.operation_type is not OperationType.MUTATION:
             argument = _argument_with_nul(context.graphql_document, context.variables or {})
             if argument is not None:
                 error = GraphQLError(
@@ -59,6 +69,33 @@ class RejectNulCharacters(SchemaExtension):
                 )
                 context.result = ExecutionResult(data=None, errors=[error])
         yield
+
+
+class NulFreeArguments(FieldExtension):
+    """On a mutation: an argument holding U+0000 is answered with a `ValidationError` naming it."""
+
+    async def resolve_async(self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
+        field = next((name for name, value in kwargs.items() if _nul_field(value) is not None), None)
+        if field is None:
+            return await next_(source, info, **kwargs)
+        inner = _nul_field(kwargs[field])
+        # Named like the other checks do: an input object's fields stand for themselves.
+        path = inner if field == "input" and inner else to_camel_case(field) + (f".{inner}" if inner else "")
+        return ValidationError.of([FieldProblem(field=path, message="must not contain the NUL character (U+0000).")])
+
+
+def _nul_field(value: Any) -> str | None:
+    """Where in `value` a NUL character is: "" for the value itself, a camelCase field for an input, or None."""
+    if isinstance(value, str):
+        return "" if "\x00" in value else None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            if _nul_field(getattr(value, item.name)) is not None:
+                return to_camel_case(item.name)
+        return None
+    if isinstance(value, list | tuple):
+        return next((found for v in value if (found := _nul_field(v)) is not None), None)
+    return None
 
 
 def _holds_nul(value: Any) -> bool:

@@ -25,7 +25,7 @@ class AuthPayload:
 
 
 RegisterResult = Annotated[AuthPayload | ValidationError | Conflict, strawberry.union("RegisterResult")]
-LoginResult = Annotated[AuthPayload | NotAuthenticated, strawberry.union("LoginResult")]
+LoginResult = Annotated[AuthPayload | ValidationError | NotAuthenticated, strawberry.union("LoginResult")]
 
 
 @strawberry.input(description="A new package; the caller becomes its first owner.")
@@ -71,7 +71,8 @@ UpdatePackageResult = Annotated[
     strawberry.union("UpdatePackageResult"),
 ]
 DeletePackageResult = Annotated[
-    DeletePackagePayload | NotAuthenticated | NotAllowed | NotFound, strawberry.union("DeletePackageResult")
+    DeletePackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound,
+    strawberry.union("DeletePackageResult"),
 ]
 
 

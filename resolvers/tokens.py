@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from loaders.paging import INT_RANGE
+
 ALGORITHM = "HS256"
 
 
@@ -30,8 +32,11 @@ def caller(authorization: str | None, *, secret: str) -> Caller:
         return Caller(None, "The Authorization header must be `Bearer <token>`.")
     try:
         claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]})
-        return Caller(int(claims["sub"]))
     except jwt.ExpiredSignatureError:
         return Caller(None, "The token has expired; sign in again.")
-    except (jwt.InvalidTokenError, ValueError):
+    except jwt.InvalidTokenError:
         return Caller(None, "The token is not valid; sign in again.")
+    subject = claims["sub"]
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit() and int(subject) in INT_RANGE):
+        return Caller(None, "The token is not valid; sign in again.")
+    return Caller(int(subject))

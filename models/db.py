@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Row, event
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError
@@ -87,6 +87,10 @@ class Db:
         """One unit of work: commits when the block ends, rolls everything back when it raises."""
         async with self._lock:
             try:
+                if self.session.get_bind().dialect.name == "sqlite":
+                    # Take SQLite's write lock now, not at the first write: its writers then queue up the way
+                    # PostgreSQL's row locks make them, and what a unit of work checks stays true until it commits.
+                    await self.session.execute(text("BEGIN IMMEDIATE"))
                 yield self.session
                 await self.session.commit()
             except BaseException:

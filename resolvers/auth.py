@@ -33,11 +33,14 @@ async def register(info: Info, input: RegisterInput) -> RegisterResult:
     if not 10 <= len(input.password) <= 1024:
         checks.fail("password", "must be 10 to 1,024 characters long.")
 
+    # Hashed before the unit of work, which holds a write lock on SQLite while it runs.
+    password_hash = await info.context.passwords.hash(input.password) if not checks.problems else ""
+
     async def work(session: AsyncSession) -> AuthPayload:
         checks.done()
         if await session.scalar(select(models.User.id).where(models.User.email == email)) is not None:
             raise Refused(EMAIL_TAKEN)
-        row = models.User(name=name, email=email, password_hash=await info.context.passwords.hash(input.password))
+        row = models.User(name=name, email=email, password_hash=password_hash)
         session.add(row)
         await session.flush()
         return signed_in_as(info, row)
@@ -52,10 +55,12 @@ async def login(info: Info, email: str, password: str) -> LoginResult:
     if not await ctx.passwords.check(row.password_hash if row else None, password) or row is None:
         return NotAuthenticated(message="Wrong email or password.")
 
+    stale = row.password_hash is None or ctx.passwords.needs_rehash(row.password_hash)
+    new_hash = await ctx.passwords.hash(password) if stale else row.password_hash
+
     async def work(session: AsyncSession) -> AuthPayload:
         row.last_login = utcnow()
-        if row.password_hash is None or ctx.passwords.needs_rehash(row.password_hash):
-            row.password_hash = await ctx.passwords.hash(password)
+        row.password_hash = new_hash
         return signed_in_as(info, row)
 
     return await write(info, work, conflict=Conflict(message="Try again."))  # type: ignore[return-value]

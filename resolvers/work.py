@@ -5,6 +5,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from schema.context import Info
 from schema.errors import Conflict, Error, Refused
@@ -16,7 +17,8 @@ async def write(info: Info, work: Callable[[AsyncSession], Awaitable[R]], *, con
     """Run `work` as one transaction and answer with what it returns.
 
     Everything it wrote is rolled back when it raises: a `Refused` becomes its typed error, and a constraint
-    the database enforces (a unique name or version taken by a concurrent request) becomes `conflict`.
+    the database enforces (a unique name or version taken by a concurrent request), or a row that a concurrent
+    request deleted under it, becomes `conflict`.
     Other exceptions are bugs and propagate. The loaders are cleared either way, so whatever the response
     reads next shows the state after the write.
     """
@@ -26,7 +28,7 @@ async def write(info: Info, work: Callable[[AsyncSession], Awaitable[R]], *, con
             return await work(session)
     except Refused as refusal:
         return refusal.error
-    except IntegrityError:
+    except (IntegrityError, StaleDataError):
         return conflict
     finally:
         ctx.loaders.clear_all()

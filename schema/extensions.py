@@ -51,8 +51,24 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
+NUL = "must not contain the NUL character (U+0000)."
+SURROGATE = "must be valid Unicode text; it holds half of a surrogate pair."
+
+
+def text_problem(value: str) -> str | None:
+    """Why a database could not store this text, if it could not: PostgreSQL refuses U+0000, and neither
+    backend can encode a lone surrogate (which JSON can carry as `\\ud800`)."""
+    if "\x00" in value:
+        return NUL
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return SURROGATE
+    return None
+
+
 class RejectNulCharacters(SchemaExtension):
-    """No text may carry U+0000: PostgreSQL cannot store it, and no name, version or query needs it.
+    """No text may carry U+0000 or a lone surrogate: the databases cannot store them, and no input needs them.
 
     Queries fail as a whole with an error naming the argument; mutations answer field by field with a typed
     `ValidationError` instead (see `NulFreeArguments`).
@@ -61,10 +77,11 @@ class RejectNulCharacters(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None and context.operation_type is not OperationType.MUTATION:
-            argument = _argument_with_nul(context.graphql_document, context.variables or {})
-            if argument is not None:
+            found = _argument_with_bad_text(context.graphql_document, context.variables or {})
+            if found is not None:
+                argument, problem = found
                 error = GraphQLError(
-                    f"`{argument}` must not contain the NUL character (U+0000).",
+                    f"`{argument}` {problem}",
                     extensions={"code": "BAD_USER_INPUT", "argument": argument},
                 )
                 context.result = ExecutionResult(data=None, errors=[error])
@@ -72,53 +89,55 @@ class RejectNulCharacters(SchemaExtension):
 
 
 class NulFreeArguments(FieldExtension):
-    """On a mutation: an argument holding U+0000 is answered with a `ValidationError` naming it."""
+    """On a mutation: an argument with text no database can store is answered with a `ValidationError`."""
 
     async def resolve_async(self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
-        field = next((name for name, value in kwargs.items() if _nul_field(value) is not None), None)
-        if field is None:
-            return await next_(source, info, **kwargs)
-        inner = _nul_field(kwargs[field])
-        # Named like the other checks do: an input object's fields stand for themselves.
-        path = inner if field == "input" and inner else to_camel_case(field) + (f".{inner}" if inner else "")
-        return ValidationError.of([FieldProblem(field=path, message="must not contain the NUL character (U+0000).")])
+        for name, value in kwargs.items():
+            found = _bad_text_in(value)
+            if found is not None:
+                inner, problem = found
+                # Named like the other checks do: an input object's fields stand for themselves.
+                path = inner if name == "input" and inner else to_camel_case(name) + (f".{inner}" if inner else "")
+                return ValidationError.of([FieldProblem(field=path, message=problem)])
+        return await next_(source, info, **kwargs)
 
 
-def _nul_field(value: Any) -> str | None:
-    """Where in `value` a NUL character is: "" for the value itself, a camelCase field for an input, or None."""
+def _bad_text_in(value: Any) -> tuple[str, str] | None:
+    """Where in `value` unstorable text is ("" for the value itself, a camelCase input field) and why."""
     if isinstance(value, str):
-        return "" if "\x00" in value else None
+        problem = text_problem(value)
+        return None if problem is None else ("", problem)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for item in dataclasses.fields(value):
-            if _nul_field(getattr(value, item.name)) is not None:
-                return to_camel_case(item.name)
+            found = _bad_text_in(getattr(value, item.name))
+            if found is not None:
+                return to_camel_case(item.name), found[1]
         return None
     if isinstance(value, list | tuple):
-        return next((found for v in value if (found := _nul_field(v)) is not None), None)
+        return next((found for v in value if (found := _bad_text_in(v)) is not None), None)
     return None
 
 
-def _holds_nul(value: Any) -> bool:
+def _variable_problem(value: Any) -> str | None:
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
+        return text_problem(value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((problem for v in items if (problem := _variable_problem(v)) is not None), None)
 
 
-def _argument_with_nul(document: DocumentNode, variables: dict[str, Any]) -> str | None:
-    """The first argument whose value, written inline or passed in a variable, holds a NUL character."""
-    tainted = {name for name, value in variables.items() if _holds_nul(value)}
-    found: list[str] = []
+def _argument_with_bad_text(document: DocumentNode, variables: dict[str, Any]) -> tuple[str, str] | None:
+    """The first argument whose value, written inline or passed in a variable, holds unstorable text; and why."""
+    tainted = {name: problem for name, value in variables.items() if (problem := _variable_problem(value))}
+    found: list[tuple[str, str]] = []
 
     class Finder(Visitor):
         def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
             inner = _Values()
             visit(node.value, inner)
-            if any("\x00" in s for s in inner.strings) or tainted & inner.variables:
-                found.append(node.name.value)
+            problems = [p for s in inner.strings if (p := text_problem(s))]
+            problems += [tainted[v] for v in sorted(inner.variables) if v in tainted]
+            if problems:
+                found.append((node.name.value, problems[0]))
 
     visit(document, Finder())
     return found[0] if found else None

@@ -67,11 +67,11 @@ CreatePackageResult = Annotated[
     PackagePayload | ValidationError | NotAuthenticated | Conflict, strawberry.union("CreatePackageResult")
 ]
 UpdatePackageResult = Annotated[
-    PackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound,
+    PackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
     strawberry.union("UpdatePackageResult"),
 ]
 DeletePackageResult = Annotated[
-    DeletePackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound,
+    DeletePackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
     strawberry.union("DeletePackageResult"),
 ]
 
@@ -95,7 +95,8 @@ PublishReleaseResult = Annotated[
     strawberry.union("PublishReleaseResult"),
 ]
 YankReleaseResult = Annotated[
-    ReleasePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound, strawberry.union("YankReleaseResult")
+    ReleasePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
+    strawberry.union("YankReleaseResult"),
 ]
 
 

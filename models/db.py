@@ -55,7 +55,8 @@ def make_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10, max_
 
 
 def make_sessionmaker(engine: AsyncEngine) -> Maker:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # close_resets_only=False: a closed session refuses to start again, rather than check out a new connection.
+    return async_sessionmaker(engine, expire_on_commit=False, close_resets_only=False)
 
 
 class Db:
@@ -67,36 +68,46 @@ class Db:
     """
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session, self._lock = session, asyncio.Lock()
+        self.session, self._lock, self._closed = session, asyncio.Lock(), False
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[AsyncSession]:
+        """The session, to this caller alone; never again once the request has closed it."""
+        async with self._lock:
+            if self._closed:
+                # A loader batch can outlive a request that failed early; it must not reopen the session.
+                raise RuntimeError("the request is over; its session is closed")
+            yield self.session
 
     async def rows(self, stmt: Executable) -> Sequence[AnyRow]:
-        async with self._lock:
-            return (await self.session.execute(stmt)).all()
+        async with self._turn() as session:
+            return (await session.execute(stmt)).all()
 
     async def scalars(self, stmt: Select[T]) -> Sequence[T]:
-        async with self._lock:
-            return (await self.session.scalars(stmt)).all()
+        async with self._turn() as session:
+            return (await session.scalars(stmt)).all()
 
     async def scalar(self, stmt: Select[T]) -> T | None:
-        async with self._lock:
-            result: T | None = await self.session.scalar(stmt)
+        async with self._turn() as session:
+            result: T | None = await session.scalar(stmt)
             return result
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits when the block ends, rolls everything back when it raises."""
-        async with self._lock:
+        async with self._turn() as session:
             try:
-                if self.session.get_bind().dialect.name == "sqlite":
+                if session.get_bind().dialect.name == "sqlite":
                     # Take SQLite's write lock now, not at the first write: its writers then queue up the way
                     # PostgreSQL's row locks make them, and what a unit of work checks stays true until it commits.
-                    await self.session.execute(text("BEGIN IMMEDIATE"))
-                yield self.session
-                await self.session.commit()
+                    await session.execute(text("BEGIN IMMEDIATE"))
+                yield session
+                await session.commit()
             except BaseException:
-                await self.session.rollback()
+                await session.rollback()
                 raise
 
     async def close(self) -> None:
         async with self._lock:
+            self._closed = True
             await self.session.close()

@@ -67,11 +67,11 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-class RejectNulCharacters(SchemaExtension):
+class RejectUnstorableText(SchemaExtension):
     """No text may carry U+0000 or a lone surrogate: the databases cannot store them, and no input needs them.
 
     Queries fail as a whole with an error naming the argument; mutations answer field by field with a typed
-    `ValidationError` instead (see `NulFreeArguments`).
+    `ValidationError` instead (see `StorableTextArguments`).
     """
 
     def on_execute(self) -> Iterator[None]:
@@ -88,7 +88,7 @@ class RejectNulCharacters(SchemaExtension):
         yield
 
 
-class NulFreeArguments(FieldExtension):
+class StorableTextArguments(FieldExtension):
     """On a mutation: an argument with text no database can store is answered with a `ValidationError`."""
 
     async def resolve_async(self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:

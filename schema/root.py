@@ -17,7 +17,7 @@ import resolvers.stats
 import resolvers.users
 from schema.classifier import Classifier
 from schema.connection import Connection
-from schema.extensions import MaskUnexpectedErrors, NulFreeArguments, RejectNulCharacters
+from schema.extensions import MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
 from schema.mutations import (
     AddMaintainerResult,
     CreatePackageResult,
@@ -73,45 +73,45 @@ class Query:
 @strawberry.type(description="Changes; each one commits or rolls back as a unit and answers with a typed result.")
 class Mutation:
     register: RegisterResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.auth.register,
         description="Create an account; the answer signs it in.",
     )
     login: LoginResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.auth.login,
         description="Sign in; the same answer for a wrong password or email.",
     )
     create_package: CreatePackageResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.package_mutations.create_package,
         description="The caller becomes its first owner.",
     )
     update_package: UpdatePackageResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.package_mutations.update_package,
         description="Maintainers only.",
     )
     delete_package: DeletePackageResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.package_mutations.delete_package,
         description="Owners only. Deletes the package with all its releases, maintainer and classifier links.",
     )
     publish_release: PublishReleaseResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.release_mutations.publish_release,
         description="Maintainers only. The package's `updatedAt` becomes the release's `createdAt`.",
     )
     yank_release: YankReleaseResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.release_mutations.yank_release,
         description="Maintainers only. `yanked: false` takes a yank back.",
     )
     add_maintainer: AddMaintainerResult = strawberry.field(
-        extensions=[NulFreeArguments()], resolver=resolvers.maintainers.add_maintainer, description="Owners only."
+        extensions=[StorableTextArguments()], resolver=resolvers.maintainers.add_maintainer, description="Owners only."
     )
     remove_maintainer: RemoveMaintainerResult = strawberry.field(
-        extensions=[NulFreeArguments()],
+        extensions=[StorableTextArguments()],
         resolver=resolvers.maintainers.remove_maintainer,
         description="Owners only; the last owner cannot be removed.",
     )
@@ -126,5 +126,5 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[RejectNulCharacters, MaskUnexpectedErrors],
+    extensions=[RejectUnstorableText, MaskUnexpectedErrors],
 )

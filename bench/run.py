@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 
 
 async def main(args: argparse.Namespace) -> None:
-    settings = Settings(database_url=args.database_url, graphiql=False, demo_data=False)
+    settings = Settings(database_url=args.database_url, graphiql=False, demo_data=False, secret_key="bench" * 8)
     engine = make_engine(settings.database_url)
     await upgrade(engine)
     if await is_empty(engine):

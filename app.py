@@ -78,6 +78,8 @@ class LocalGraphiQLRouter(GraphQLRouter[Context, None]):
     """Strawberry's router with a GraphiQL page whose scripts and styles come from the app, not a CDN."""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        if not GRAPHIQL_DIR.is_dir():  # installed without the source tree: strawberry's page, from its CDN
+            return await super().render_graphql_ide(request)
         return HTMLResponse((GRAPHIQL_DIR / "index.html").read_text(encoding="utf-8"))
 
 
@@ -138,7 +140,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         ),
         prefix="/graphql",
     )
-    if settings.graphiql:
+    if settings.graphiql and GRAPHIQL_DIR.is_dir():
         app.mount("/graphql/static", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-static")
 
     @app.get("/healthz", include_in_schema=False)

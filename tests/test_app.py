@@ -114,3 +114,16 @@ async def test_graphiql_can_be_switched_off(sessionmaker: Maker) -> None:
         asset = await http.get("/graphql/static/graphiql.min.js")
     assert page.status_code != 200 or "graphiql" not in page.text.lower()
     assert asset.status_code == 404
+
+
+async def test_an_install_without_the_graphiql_assets_still_starts_and_serves_a_page(
+    sessionmaker: Maker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app as module
+
+    monkeypatch.setattr(module, "GRAPHIQL_DIR", tmp_path / "missing")
+    app = create_app(settings_for_tests(graphiql=True), sessionmaker=sessionmaker)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()

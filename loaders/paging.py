@@ -5,10 +5,10 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, tuple_
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from models.db import AnyRow
@@ -61,10 +61,17 @@ def _parse(key: SortKey, value: Any) -> Any:
             raise CursorError("is not a valid cursor") from None
         if parsed.tzinfo is None:
             raise CursorError("is not a valid cursor")
-        return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise CursorError("is not a valid cursor") from None
     if expected is int and isinstance(value, int) and not isinstance(value, bool) and value in INT_RANGE:
         return value
     if expected is str and isinstance(value, str) and "\x00" not in value:
+        try:
+            value.encode()  # a lone surrogate cannot reach the database
+        except UnicodeEncodeError:
+            raise CursorError("is not a valid cursor") from None
         return value
     raise CursorError("is not a valid cursor")
 
@@ -119,6 +126,11 @@ def _bounds(page: Page, keys: Sequence[SortKey]) -> list[ColumnElement[bool]]:
     return bounds
 
 
+def _outside(keys: Sequence[SortKey], cursor: tuple[Any, ...], page: Page) -> ColumnElement[bool]:
+    """Rows on the far side of the cursor a page starts from: at or before `after`, at or after `before`."""
+    return ~_keyset(keys, cursor, greater=page.ordering.descending == page.backward)
+
+
 def _order_by(page: Page, keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     """The page's scan order: the ordering itself, or its reverse when paging backwards from the end."""
     reverse = page.ordering.descending != page.backward
@@ -141,8 +153,7 @@ def outside_statement(stmt: Select[Any], page: Page) -> Select[Any]:
     keys = page.ordering.keys
     cursor = page.before if page.backward else page.after
     assert cursor is not None
-    beyond = _keyset(keys, cursor, greater=page.ordering.descending != page.backward)
-    return select(stmt.where(~beyond).exists())
+    return select(stmt.where(_outside(keys, cursor, page)).exists())
 
 
 def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[Any]:
@@ -166,14 +177,21 @@ def window_statement(stmt: Select[Any], entity: type[Any], parent: ColumnElement
     """One page for each of many parents in a single statement.
 
     `stmt` selects `entity` rows of the wanted parents; `parent` is the column naming each row's parent.
-    Rows are numbered per parent inside the cursor bounds; `total` (all rows of the parent) against
-    `remaining` (rows inside the bounds) tells whether rows exist on either side of the page.
+    Rows are numbered per parent inside the cursor bounds. `outside` (the parent's rows on the far side of the
+    cursor the page starts from) and `remaining` (rows inside the bounds) tell whether rows exist on either
+    side of the page.
     """
     keys = page.ordering.keys
+    start = page.before if page.backward else page.after
+    outside = (
+        literal(0)
+        if start is None
+        else func.sum(case((_outside(keys, start, page), 1), else_=0)).over(partition_by=parent)
+    )
     everything = stmt.add_columns(
         parent.label("parent_id"),
         *(key.label(f"k{i}") for i, key in enumerate(keys)),
-        func.count().over(partition_by=parent).label("total"),
+        outside.label("outside"),
     ).subquery("everything")
     inner_keys = [everything.c[f"k{i}"] for i in range(len(keys))]
     bounded = (
@@ -192,7 +210,7 @@ def window_statement(stmt: Select[Any], entity: type[Any], parent: ColumnElement
             aliased(entity, bounded),
             bounded.c.parent_id,
             *(bounded.c[f"k{i}"] for i in range(len(keys))),
-            bounded.c.total,
+            bounded.c.outside,
             bounded.c.remaining,
         )
         # At least one row per parent even for `first: 0`, whose counts still tell what lies beyond.
@@ -213,10 +231,8 @@ def window_slices(rows: Sequence[AnyRow], page: Page, parent_ids: Sequence[Any])
         group = grouped.get(parent_id, [])
         if start is None:
             outside: bool | None = False
-        elif page.after is not None and page.before is not None:
-            outside = True  # both bounds came from rows of this connection
         elif group:
-            outside = group[0][-2] > group[0][-1]
+            outside = group[0][-2] > 0
         else:
             outside = None  # an empty page: only the parent's row count can tell
         more = bool(group) and group[0][-1] > page.limit

@@ -1,5 +1,7 @@
 """Accounts: registering and signing in."""
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +19,18 @@ EMAIL_TAKEN = Conflict(field="email", message="An account with this email alread
 
 
 def signed_in_as(info: Info, row: models.User) -> AuthPayload:
-    settings = info.context.settings
-    token = tokens.issue(row.id, secret=info.context.secret, lifetime=settings.token_lifetime)
-    # The new token's owner is the caller from here on, so the answer may show its own email.
-    info.context.viewer_id = row.id
+    token = tokens.issue(row.id, secret=info.context.secret, lifetime=info.context.settings.token_lifetime)
     return AuthPayload(user=User.from_row(row), token=token)
+
+
+def revealed(info: Info, result: Any) -> Any:
+    """Once committed, the answer may show the new token's owner their own email.
+
+    The caller of the rest of the request stays whoever the request's own token says.
+    """
+    if isinstance(result, AuthPayload):
+        info.context.revealed_user_ids.add(result.user.id)
+    return result
 
 
 async def register(info: Info, input: RegisterInput) -> RegisterResult:
@@ -45,7 +54,7 @@ async def register(info: Info, input: RegisterInput) -> RegisterResult:
         await session.flush()
         return signed_in_as(info, row)
 
-    return await write(info, work, conflict=EMAIL_TAKEN)  # type: ignore[return-value]
+    return revealed(info, await write(info, work, conflict=EMAIL_TAKEN))  # type: ignore[no-any-return]
 
 
 async def login(info: Info, email: str, password: str) -> LoginResult:
@@ -63,4 +72,4 @@ async def login(info: Info, email: str, password: str) -> LoginResult:
         row.password_hash = new_hash
         return signed_in_as(info, row)
 
-    return await write(info, work, conflict=Conflict(message="Try again."))  # type: ignore[return-value]
+    return revealed(info, await write(info, work, conflict=Conflict(message="Try again.")))  # type: ignore[no-any-return]

@@ -1,6 +1,6 @@
 """Root fields that find packages."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, select
@@ -53,7 +53,11 @@ async def search(
         raise BadArgument("query", "must not be blank.")
     page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
     # A simple search: the words as typed, anywhere in the name or summary, case-insensitive.
-    stmt = select(Row).where(Row.name.icontains(terms, autoescape=True) | Row.summary.icontains(terms, autoescape=True))
+    stmt = select(Row).where(
+        Row.name.icontains(terms, autoescape=True)
+        | Row.name.contains(normalize_name(terms), autoescape=True)  # `zope.interface` finds zope-interface
+        | Row.summary.icontains(terms, autoescape=True)
+    )
     return await _connection(info, stmt, page)
 
 
@@ -94,4 +98,7 @@ def _conditions(filter: PackageFilter) -> list[ColumnElement[bool]]:
 def _aware(argument: str, value: datetime) -> datetime:
     if value.tzinfo is None:
         raise BadArgument(argument, "needs a UTC offset, as in 2024-01-31T12:00:00Z.")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise BadArgument(argument, "is out of range once moved to UTC.") from None

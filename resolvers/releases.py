@@ -1,5 +1,8 @@
 """Root fields that find releases."""
 
+from contextlib import suppress
+
+from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 
 import models
@@ -12,6 +15,9 @@ Row = models.Release
 
 
 async def release(info: Info, package: str, version: str) -> Release | None:
+    # Stored normalised: `1.0-RC1` is found as 1.0rc1. What is no version at all simply finds nothing.
+    with suppress(InvalidVersion):
+        version = str(Version(version.strip()))
     stmt = (
         select(Row)
         .join(models.Package, models.Package.id == Row.package_id)

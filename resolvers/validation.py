@@ -35,8 +35,13 @@ class Checks:
 
     def url(self, field: str, value: str | None) -> str | None:
         value = self.text(field, value, max_length=2048)
-        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
-            self.fail(field, "must be an http or https URL.")
+        if value is not None:
+            try:
+                parts = urlsplit(value)
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                parts = None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+                self.fail(field, "must be an http or https URL.")
         return value
 
     def email(self, field: str, value: str | None) -> str | None:

@@ -23,6 +23,8 @@ class Context(BaseContext):
     secret: str = field(repr=False)  # signs tokens
     viewer_id: int | None = None  # from the token; the user row is loaded only if asked for
     auth_problem: str | None = None  # why there is no viewer, for mutations that need one
+    # Users who proved who they are in this request (register, login): their answer may show their email.
+    revealed_user_ids: set[int] = field(default_factory=set)
 
 
 Info = strawberry.Info[Context, None]

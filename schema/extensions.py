@@ -12,6 +12,7 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     StringValueNode,
+    VariableDefinitionNode,
     VariableNode,
     Visitor,
     visit,
@@ -129,6 +130,19 @@ def _argument_with_bad_text(document: DocumentNode, variables: dict[str, Any]) -
     """The first argument whose value, written inline or passed in a variable, holds unstorable text; and why."""
     tainted = {name: problem for name, value in variables.items() if (problem := _variable_problem(value))}
     found: list[tuple[str, str]] = []
+
+    class Defaults(Visitor):
+        """Variables the client left out take their default from the document, which may hold bad text too."""
+
+        def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
+            if node.default_value is not None and node.variable.name.value not in variables:
+                inner = _Values()
+                visit(node.default_value, inner)
+                problems = [p for s in inner.strings if (p := text_problem(s))]
+                if problems:
+                    tainted[node.variable.name.value] = problems[0]
+
+    visit(document, Defaults())
 
     class Finder(Visitor):
         def enter_argument(self, node: ArgumentNode, *_: Any) -> None:

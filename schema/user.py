@@ -27,7 +27,8 @@ class User(RowType, relay.Node):
 
     @strawberry.field(description="The user's email address; shown to that user only, null for everyone else.")
     def email(self, info: Info) -> str | None:
-        return self.private_email if info.context.viewer_id == self.id else None
+        ctx = info.context
+        return self.private_email if self.id in (ctx.viewer_id, *ctx.revealed_user_ids) else None
 
     @strawberry.field(description="The packages this user maintains, by name.")
     async def packages(

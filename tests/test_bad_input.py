@@ -332,3 +332,40 @@ async def test_a_nul_character_written_inline_names_the_argument(client: GraphQL
     message = await client.error('{ package(name: "a\\u0000b") { name } }')
     assert "`name`" in message
     assert "NUL" in message
+
+
+def encoded_cursor(payload: list[Any]) -> str:
+    raw = json.dumps(payload).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("argument", "document"),
+    [
+        ("filter.createdAfter", '{ packages(filter: {createdAfter: "0001-01-01T00:00:00+05:00"}) { totalCount } }'),
+        ("filter.createdBefore", '{ packages(filter: {createdBefore: "9999-12-31T23:00:00-05:00"}) { totalCount } }'),
+    ],
+)
+async def test_a_filter_time_beyond_the_calendar_in_utc_names_the_argument(
+    client: GraphQLClient, argument: str, document: str
+) -> None:
+    assert f"`{argument}`" in await client.error(document)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [["created_at:asc", "9999-12-31T23:59:59-14:00", 1], ["name:asc", "\ud800", 1]],
+    ids=["time-beyond-the-calendar", "lone-surrogate"],
+)
+async def test_a_cursor_holding_what_no_database_takes_names_the_argument(
+    client: GraphQLClient, payload: list[Any]
+) -> None:
+    order = "CREATED_AT" if payload[0].startswith("created_at") else "NAME"
+    document = "query ($a: String!) { packages(after: $a, orderBy: {field: ORDER}) { totalCount } }"
+    document = document.replace("ORDER", order)
+    assert "`after`" in await client.error(document, {"a": encoded_cursor(payload)})
+
+
+async def test_a_nul_character_in_a_variable_default_names_the_argument(client: GraphQLClient) -> None:
+    message = await client.error('query ($q: String = "a\\u0000b") { search(query: $q) { totalCount } }')
+    assert "`query`" in message

@@ -48,8 +48,13 @@ def environment(name: str) -> dict[str, str]:
     return {str(key): interpolate(str(value)) for key, value in env.items()}
 
 
+# What a user puts in .env: Compose refuses to start without it (`${SECRET_KEY:?...}`).
+USER_ENV = {"SECRET_KEY": "a-key-of-the-users-own-at-least-32-characters-long"}
+
+
 def interpolate(text: str) -> str:
-    """Compose's `${VAR:-default}` and `${VAR-default}`, with VAR unset: the default."""
+    """Compose's `${VAR:-default}` and `${VAR-default}` with VAR unset, and `${VAR:?message}` with VAR from .env."""
+    text = re.sub(r"\$\{(\w+):\?[^}]*\}", lambda m: USER_ENV[m.group(1)], text)
     return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", text)
 
 
@@ -241,6 +246,11 @@ def test_dockerignore_keeps_what_the_build_needs() -> None:
         assert not ignored, f"{path} is needed in the image but .dockerignore drops it ({ignored})"
     for path in (".git", ".env", "cheeseshop.db"):
         assert any(fnmatch.fnmatch(path, p) for p in patterns), f".dockerignore should drop {path}"
+
+
+def test_the_signing_key_has_no_default_and_must_come_from_the_user() -> None:
+    raw = str(service("app")["environment"]["SECRET_KEY"])
+    assert raw.startswith("${SECRET_KEY:?"), "a key written in the file would be known to everyone"
 
 
 def test_every_replica_signs_tokens_with_the_same_key(monkeypatch: pytest.MonkeyPatch) -> None:

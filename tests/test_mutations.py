@@ -1035,3 +1035,23 @@ async def test_add_then_remove_maintainer_in_one_document_each_read_the_maintain
     assert data["added"]["package"]["maintainers"] == [{"name": "Ada"}, {"name": "Bob"}]
     assert data["removed"]["package"]["maintainers"] == [{"name": "Ada"}]
     assert await roles(sessionmaker, "cheese") == {row_id(ada): "owner"}
+
+
+async def test_registering_does_not_sign_in_the_rest_of_the_request(client: GraphQLClient) -> None:
+    document = """
+    mutation {
+      register(input: {name: "Eve", email: "eve@example.org", password: "correct horse battery"}) {
+        ... on AuthPayload { user { email } }
+      }
+      createPackage(input: {name: "eves-package"}) { __typename }
+    }
+    """
+    data = await data_of(client, document)
+    assert data["register"]["user"]["email"] == "eve@example.org", "the new account sees its own email"
+    assert data["createPackage"]["__typename"] == "NotAuthenticated", "the request itself carried no token"
+
+
+async def test_a_url_that_does_not_parse_is_a_validation_error(client: GraphQLClient) -> None:
+    token, _ = await sign_up(client, "Ada")
+    result = await answer(client, CREATE, {"input": {"name": "spam", "homePage": "http://[::1"}}, token)
+    assert result["__typename"] == "ValidationError", result

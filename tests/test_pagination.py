@@ -6,7 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
 
 import models
 from tests import factories
@@ -420,3 +422,68 @@ async def test_nested_release_pages_differ_per_package_in_one_query(
         "beta": ((["2.4"], False, True, 5), (["2.0"], False, True, 5)),
         "gamma": (([], False, False, 0), ([], False, False, 0)),
     }
+
+
+async def delete_package(session: AsyncSession, name: str) -> None:
+    row = await session.scalar(select(models.Package).where(models.Package.name == name))
+    assert row is not None
+    await session.delete(row)
+    await session.commit()
+
+
+PAGE_OF_PACKAGES = """
+query ($first: Int, $after: String, $last: Int, $before: String) {
+  packages(first: $first, after: $after, last: $last, before: $before) {
+    edges { node { name } }
+    pageInfo { hasNextPage hasPreviousPage }
+  }
+}
+"""
+
+
+async def test_a_cursor_whose_row_was_deleted_still_tells_what_lies_on_either_side(
+    client: GraphQLClient, session: AsyncSession
+) -> None:
+    for name in "abcd":
+        await factories.package(session, name)
+    names = [e["node"]["name"] for e in (await client.query(PAGE_OF_PACKAGES, {"first": 4}))["packages"]["edges"]]
+    cursors = dict(zip(names, await _cursors(client), strict=True))
+    await delete_package(session, "d")
+    await delete_package(session, "a")
+
+    after_d = (await client.query(PAGE_OF_PACKAGES, {"first": 2, "after": cursors["d"]}))["packages"]
+    assert after_d == {"edges": [], "pageInfo": {"hasNextPage": False, "hasPreviousPage": True}}
+    after_a = (await client.query(PAGE_OF_PACKAGES, {"first": 2, "after": cursors["a"]}))["packages"]
+    assert [e["node"]["name"] for e in after_a["edges"]] == ["b", "c"]
+    assert after_a["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": False}
+    before_d = (await client.query(PAGE_OF_PACKAGES, {"last": 2, "before": cursors["d"]}))["packages"]
+    assert [e["node"]["name"] for e in before_d["edges"]] == ["b", "c"]
+    assert before_d["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": False}
+
+
+async def _cursors(client: GraphQLClient) -> list[str]:
+    data = await client.query("{ packages(first: 4) { edges { cursor } } }")
+    return [edge["cursor"] for edge in data["packages"]["edges"]]
+
+
+async def test_a_nested_page_between_two_cursors_of_deleted_rows_has_nothing_on_either_side(
+    client: GraphQLClient, session: AsyncSession
+) -> None:
+    bob = await factories.user(session, "Bob")
+    for name in "abcd":
+        await factories.package(session, name, maintainers=[(bob, "owner")])
+    query = "query ($id: ID!) { user(id: $id) { packages(first: 4) { edges { cursor node { name } } } } }"
+    bob_id = relay.to_base64("User", bob.id)
+    edges = (await client.query(query, {"id": bob_id}))["user"]["packages"]["edges"]
+    cursors = {edge["node"]["name"]: edge["cursor"] for edge in edges}
+    await delete_package(session, "a")
+    await delete_package(session, "d")
+    between = """
+    query ($id: ID!, $after: String!, $before: String!) {
+      user(id: $id) { packages(first: 5, after: $after, before: $before) {
+        edges { node { name } } pageInfo { hasNextPage hasPreviousPage } } }
+    }
+    """
+    page = (await client.query(between, {"id": bob_id, "after": cursors["a"], "before": cursors["d"]}))["user"]
+    assert [e["node"]["name"] for e in page["packages"]["edges"]] == ["b", "c"]
+    assert page["packages"]["pageInfo"]["hasPreviousPage"] is False

@@ -631,3 +631,20 @@ async def test_packages_order_defaults_to_name_ascending(client: GraphQLClient, 
         await factories.package(session, name)
     assert names((await client.query("{ packages " + PACKAGE_NAMES + " }"))["packages"]) == ["a", "b", "c"]
     assert await ordered(client, {"direction": "DESC"}) == ["c", "b", "a"]
+
+
+async def test_search_finds_a_name_written_with_dots_or_underscores(
+    client: GraphQLClient, session: AsyncSession
+) -> None:
+    await factories.package(session, "zope-interface")
+    for query in ("zope.interface", "Zope_Interface", "zope-interface"):
+        data = await client.query("query ($q: String!) { search(query: $q) { edges { node { name } } } }", {"q": query})
+        assert [e["node"]["name"] for e in data["search"]["edges"]] == ["zope-interface"], query
+
+
+async def test_release_finds_a_version_written_in_any_pep_440_spelling(
+    client: GraphQLClient, session: AsyncSession
+) -> None:
+    await factories.package(session, "cheese", versions=["1.0rc1"])
+    data = await client.query('{ release(package: "Cheese", version: "1.0-RC1") { version } }')
+    assert data["release"] == {"version": "1.0rc1"}

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set, at least 32 characters, when ENVIRONMENT is production")
         return self
 
+    @model_validator(mode="after")
+    def _page_sizes(self) -> Self:
+        if not 1 <= self.page_size_default <= self.page_size_max:
+            raise ValueError("PAGE_SIZE_DEFAULT must be at least 1 and at most PAGE_SIZE_MAX")
+        return self
+
     @property
     def token_lifetime(self) -> timedelta:
         return timedelta(minutes=self.token_lifetime_minutes)

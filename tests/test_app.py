@@ -127,3 +127,9 @@ async def test_an_install_without_the_graphiql_assets_still_starts_and_serves_a_
         page = await http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+
+
+@pytest.mark.parametrize(("default", "cap"), [(0, 100), (101, 100), (20, 10)])
+def test_page_sizes_that_contradict_each_other_fail_at_start(default: int, cap: int) -> None:
+    with pytest.raises(ValidationError, match="PAGE_SIZE_DEFAULT"):
+        Settings(page_size_default=default, page_size_max=cap)

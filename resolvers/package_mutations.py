@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET, relay
+from strawberry.utils.str_converters import to_camel_case
 
 import models
 from models.base import utcnow
@@ -30,15 +31,9 @@ from schema.package import Package
 def _details(checks: Checks, values: dict[str, Any]) -> dict[str, Any]:
     """Checked package details, keyed by column; only the fields present in `values` (by column name)."""
     limits = {"summary": 512, "description": 100_000, "license": 512, "author_name": 200}
-    fields = {
-        "home_page": "homePage",
-        "docs_url": "docsUrl",
-        "author_name": "authorName",
-        "author_email": "authorEmail",
-    }
     checked: dict[str, Any] = {}
     for column, value in values.items():
-        field = fields.get(column, column)
+        field = to_camel_case(column)
         if column in ("home_page", "docs_url"):
             checked[column] = checks.url(field, value)
         elif column == "author_email":
@@ -48,6 +43,7 @@ def _details(checks: Checks, values: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
+CHANGED_MEANWHILE = Conflict(message="The package changed meanwhile; try again.")
 DETAILS = ("summary", "description", "home_page", "docs_url", "license", "author_name", "author_email")
 
 
@@ -86,7 +82,7 @@ async def update_package(info: Info, input: UpdatePackageInput) -> UpdatePackage
         await session.flush()
         return PackagePayload(package=Package.from_row(row))
 
-    return await write(info, work, conflict=Conflict(message="The package changed meanwhile; try again."))  # type: ignore[return-value]
+    return await write(info, work, conflict=CHANGED_MEANWHILE)  # type: ignore[return-value]
 
 
 async def delete_package(info: Info, package: str) -> DeletePackageResult:
@@ -97,4 +93,4 @@ async def delete_package(info: Info, package: str) -> DeletePackageResult:
         await session.flush()
         return payload
 
-    return await write(info, work, conflict=Conflict(message="The package changed meanwhile; try again."))  # type: ignore[return-value]
+    return await write(info, work, conflict=CHANGED_MEANWHILE)  # type: ignore[return-value]

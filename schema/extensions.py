@@ -114,54 +114,59 @@ def _bad_text_in(value: Any) -> tuple[str, str] | None:
             if found is not None:
                 return to_camel_case(item.name), found[1]
         return None
+    if isinstance(value, dict):  # variables as the client sent them
+        return next(((k, found[1]) for k, v in value.items() if (found := _bad_text_in(v)) is not None), None)
     if isinstance(value, list | tuple):
         return next((found for v in value if (found := _bad_text_in(v)) is not None), None)
     return None
 
 
-def _variable_problem(value: Any) -> str | None:
-    if isinstance(value, str):
-        return text_problem(value)
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return next((problem for v in items if (problem := _variable_problem(v)) is not None), None)
-
-
 def _argument_with_bad_text(document: DocumentNode, variables: dict[str, Any]) -> tuple[str, str] | None:
     """The first argument whose value, written inline or passed in a variable, holds unstorable text; and why."""
-    tainted = {name: problem for name, value in variables.items() if (problem := _variable_problem(value))}
+    tainted = {name: bad[1] for name, value in variables.items() if (bad := _bad_text_in(value)) is not None}
     found: list[tuple[str, str]] = []
 
     class Defaults(Visitor):
         """Variables the client left out take their default from the document, which may hold bad text too."""
 
         def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
-            if node.default_value is not None and node.variable.name.value not in variables:
-                inner = _Values()
-                visit(node.default_value, inner)
-                problems = [p for s in inner.strings if (p := text_problem(s))]
-                if problems:
-                    tainted[node.variable.name.value] = problems[0]
+            name = node.variable.name.value
+            if node.default_value is not None and name not in variables:
+                problem = _Values.of(node.default_value).literal_problem()
+                if problem is not None:
+                    tainted[name] = problem
 
     visit(document, Defaults())
 
     class Finder(Visitor):
         def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-            inner = _Values()
-            visit(node.value, inner)
-            problems = [p for s in inner.strings if (p := text_problem(s))]
-            problems += [tainted[v] for v in sorted(inner.variables) if v in tainted]
-            if problems:
-                found.append((node.name.value, problems[0]))
+            inner = _Values.of(node.value)
+            problem = inner.literal_problem() or next(
+                (tainted[v] for v in sorted(inner.variables) if v in tainted), None
+            )
+            if problem is not None:
+                found.append((node.name.value, problem))
 
     visit(document, Finder())
     return found[0] if found else None
 
 
 class _Values(Visitor):
+    """The strings written in a part of the document, and the variables it uses."""
+
     def __init__(self) -> None:
         super().__init__()
         self.strings: list[str] = []
         self.variables: set[str] = set()
+
+    @classmethod
+    def of(cls, node: Any) -> "_Values":
+        values = cls()
+        visit(node, values)
+        return values
+
+    def literal_problem(self) -> str | None:
+        return next((problem for s in self.strings if (problem := text_problem(s))), None)
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
         self.strings.append(node.value)

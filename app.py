@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError, field_validator, model_validator
@@ -87,6 +88,10 @@ class LocalGraphiQLRouter(GraphQLRouter[Context, None]):
         if not GRAPHIQL_DIR.is_dir():  # installed without the source tree: strawberry's page, from its CDN
             return await super().render_graphql_ide(request)
         return HTMLResponse((GRAPHIQL_DIR / "index.html").read_text(encoding="utf-8"))
+
+    def encode_json(self, data: object) -> bytes:
+        # Answers run to megabytes; orjson writes them several times faster than the standard library.
+        return orjson.dumps(data)
 
 
 def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI:

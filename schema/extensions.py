@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext, Info
 from strawberry.types.graphql import OperationType
 from strawberry.utils.str_converters import to_camel_case
 
+from schema.document_cache import LruCache
 from schema.errors import FieldProblem, ValidationError
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,13 @@ class RejectUnstorableText(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None and context.operation_type is not OperationType.MUTATION:
-            found = _argument_with_bad_text(context.graphql_document, context.variables or {})
+        document = context.graphql_document
+        if document is not None and context.operation_type is not OperationType.MUTATION:
+            if context.query is None:
+                arguments = _TextArguments.of(document)
+            else:
+                arguments = _text_arguments.get(context.query, lambda: _TextArguments.of(document))
+            found = arguments.first_bad(context.variables or {})
             if found is not None:
                 argument, problem = found
                 error = GraphQLError(
@@ -121,34 +127,51 @@ def _bad_text_in(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def _argument_with_bad_text(document: DocumentNode, variables: dict[str, Any]) -> tuple[str, str] | None:
-    """The first argument whose value, written inline or passed in a variable, holds unstorable text; and why."""
-    tainted = {name: bad[1] for name, value in variables.items() if (bad := _bad_text_in(value)) is not None}
-    found: list[tuple[str, str]] = []
+@dataclasses.dataclass(frozen=True)
+class _TextArguments:
+    """What a document alone tells about unstorable text: computed once per query text, checked per request.
 
-    class Defaults(Visitor):
-        """Variables the client left out take their default from the document, which may hold bad text too."""
+    `arguments` holds, in document order, each argument's name, the problem of a string written in it (if
+    any) and the variables it uses; `defaults` the problem of each variable whose default value holds bad text.
+    """
 
-        def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
-            name = node.variable.name.value
-            if node.default_value is not None and name not in variables:
-                problem = _Values.of(node.default_value).literal_problem()
-                if problem is not None:
-                    tainted[name] = problem
+    arguments: tuple[tuple[str, str | None, tuple[str, ...]], ...]
+    defaults: dict[str, str]
 
-    visit(document, Defaults())
+    @classmethod
+    def of(cls, document: DocumentNode) -> "_TextArguments":
+        arguments: list[tuple[str, str | None, tuple[str, ...]]] = []
+        defaults: dict[str, str] = {}
 
-    class Finder(Visitor):
-        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-            inner = _Values.of(node.value)
-            problem = inner.literal_problem() or next(
-                (tainted[v] for v in sorted(inner.variables) if v in tainted), None
-            )
+        class Finder(Visitor):
+            def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
+                if node.default_value is not None:
+                    problem = _Values.of(node.default_value).literal_problem()
+                    if problem is not None:
+                        defaults[node.variable.name.value] = problem
+
+            def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+                inner = _Values.of(node.value)
+                arguments.append((node.name.value, inner.literal_problem(), tuple(sorted(inner.variables))))
+
+        visit(document, Finder())
+        return cls(tuple(arguments), defaults)
+
+    def first_bad(self, variables: dict[str, Any]) -> tuple[str, str] | None:
+        """The first argument whose value, written inline or passed in a variable, holds unstorable text; and why.
+
+        Variables the client left out take their default from the document, which may hold bad text too.
+        """
+        tainted = {name: problem for name, problem in self.defaults.items() if name not in variables}
+        tainted.update((name, bad[1]) for name, value in variables.items() if (bad := _bad_text_in(value)))
+        for argument, literal, used in self.arguments:
+            problem = literal or next((tainted[v] for v in used if v in tainted), None)
             if problem is not None:
-                found.append((node.name.value, problem))
+                return argument, problem
+        return None
 
-    visit(document, Finder())
-    return found[0] if found else None
+
+_text_arguments: LruCache[str, _TextArguments] = LruCache()
 
 
 class _Values(Visitor):

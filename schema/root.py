@@ -17,6 +17,7 @@ import resolvers.stats
 import resolvers.users
 from schema.classifier import Classifier
 from schema.connection import Connection
+from schema.document_cache import DocumentCache
 from schema.extensions import MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
 from schema.mutations import (
     AddMaintainerResult,
@@ -126,5 +127,5 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[RejectUnstorableText, MaskUnexpectedErrors],
+    extensions=[DocumentCache, RejectUnstorableText, MaskUnexpectedErrors],
 )

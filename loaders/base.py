@@ -7,7 +7,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select
 
 from loaders.paging import Page, Slice, window_slices, window_statement
-from models.db import Db
+from models.db import AnyRow, Db
 
 if TYPE_CHECKING:
     from loaders import Loaders
@@ -23,29 +23,38 @@ class Loader(DataLoader[K, V]):
         self.loaders = loaders
 
 
-class PageLoader(Loader[tuple[int, Page], Slice[V]]):
-    """Pages of children keyed `(parent_id, page)`: each distinct page is one windowed statement."""
+class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
+    """Pages of children keyed `(parent_id, page)`: each distinct page is one windowed statement.
 
-    entity: type[Any]
+    A page without a cursor also counts each parent's children, which primes `count_loader` for `totalCount`.
+    """
 
     def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
-        """The children of these parents, and the column that names each one's parent."""
+        """The columns of these parents' children, and the column that names each one's parent."""
         raise NotImplementedError
 
-    def seen(self, rows: Iterable[V]) -> None:
+    def seen(self, rows: Iterable[AnyRow]) -> None:
         """Hand the loaded rows to the by-id loader of their kind."""
 
-    async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[V]]:
+    @property
+    def count_loader(self) -> DataLoader[int, int] | None:
+        """The loader of each parent's number of children, if there is one."""
+        return None
+
+    async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[AnyRow]]:
         by_page: dict[Page, list[int]] = {}
         for parent_id, page in keys:
             by_page.setdefault(page, []).append(parent_id)
-        slices: dict[tuple[int, Page], Slice[V]] = {}
+        slices: dict[tuple[int, Page], Slice[AnyRow]] = {}
+        counts = self.count_loader
         for page, parent_ids in by_page.items():
             stmt, parent = self.children(parent_ids)
-            rows = await self.db.rows(window_statement(stmt, self.entity, parent, page))
-            for parent_id, slice_ in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
-                slices[parent_id, page] = slice_
-                self.seen(slice_.rows)
+            rows = await self.db.rows(window_statement(stmt, parent, page))
+            for parent_id, window in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
+                slices[parent_id, page] = window.slice
+                self.seen(window.slice.rows)
+                if counts is not None and window.total is not None:
+                    counts.prime(parent_id, window.total)
         return [slices[key] for key in keys]
 
 

@@ -3,30 +3,31 @@
 from sqlalchemy import select
 
 import models
+from loaders import columns
 from loaders.base import Loader, by_id, grouped
 from loaders.paging import Ordering
+from models.db import AnyRow
 
 CLASSIFIERS_BY_NAME = Ordering("name", (models.Classifier.name, models.Classifier.id))
 
 
-class ClassifierByIdLoader(Loader[int, models.Classifier | None]):
-    async def batch_load_fn(self, ids: list[int]) -> list[models.Classifier | None]:
-        stmt = select(models.Classifier).where(models.Classifier.id.in_(ids))
-        return by_id(await self.db.scalars(stmt), ids)
+class ClassifierByIdLoader(Loader[int, AnyRow | None]):
+    async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
+        return by_id(await self.db.rows(select(*columns.CLASSIFIER).where(models.Classifier.id.in_(ids))), ids)
 
 
-class ClassifiersByPackageIdLoader(Loader[int, list[models.Classifier]]):
-    """The classifiers of each package, by name."""
+class ClassifiersByPackageIdLoader(Loader[int, list[AnyRow]]):
+    """The classifiers of each package, by name; each row is the classifier's, then the package id."""
 
-    async def batch_load_fn(self, package_ids: list[int]) -> list[list[models.Classifier]]:
+    async def batch_load_fn(self, package_ids: list[int]) -> list[list[AnyRow]]:
         link = models.package_classifiers.c
         stmt = (
-            select(link.package_id, models.Classifier)
+            select(*columns.CLASSIFIER, link.package_id.label("classified_package_id"))
             .join(models.Classifier, models.Classifier.id == link.classifier_id)
             .where(link.package_id.in_(package_ids))
             .order_by(models.Classifier.name, models.Classifier.id)
         )
-        pairs = [(package_id, row) for package_id, row in await self.db.rows(stmt)]
-        for _, row in pairs:
+        found = await self.db.rows(stmt)
+        for row in found:
             self.loaders.classifier_by_id.prime(row.id, row)
-        return grouped(pairs, package_ids)
+        return grouped(((row.classified_package_id, row) for row in found), package_ids)

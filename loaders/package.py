@@ -6,20 +6,19 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 import models
+from loaders import columns
 from loaders.base import Loader, PageLoader, by_id, counts
 from loaders.paging import Ordering
+from models.db import AnyRow
 
 
-class PackageByIdLoader(Loader[int, models.Package | None]):
-    async def batch_load_fn(self, ids: list[int]) -> list[models.Package | None]:
-        rows = await self.db.scalars(select(models.Package).where(models.Package.id.in_(ids)))
-        return by_id(rows, ids)
+class PackageByIdLoader(Loader[int, AnyRow | None]):
+    async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
+        return by_id(await self.db.rows(select(*columns.PACKAGE).where(models.Package.id.in_(ids))), ids)
 
 
-class PackagePageLoader(PageLoader[models.Package]):
-    entity = models.Package
-
-    def seen(self, rows: Iterable[models.Package]) -> None:
+class PackagePageLoader(PageLoader):
+    def seen(self, rows: Iterable[AnyRow]) -> None:
         for row in rows:
             self.loaders.package_by_id.prime(row.id, row)
 
@@ -29,11 +28,15 @@ class PackagesByUserIdLoader(PackagePageLoader):
 
     def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
         stmt = (
-            select(models.Package)
+            select(*columns.PACKAGE)
             .join(models.Maintainer, models.Maintainer.package_id == models.Package.id)
             .where(models.Maintainer.user_id.in_(parent_ids))
         )
         return stmt, models.Maintainer.user_id
+
+    @property
+    def count_loader(self) -> Loader[int, int]:
+        return self.loaders.package_count_by_user_id
 
 
 class PackagesByClassifierIdLoader(PackagePageLoader):
@@ -42,11 +45,15 @@ class PackagesByClassifierIdLoader(PackagePageLoader):
     def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
         link = models.package_classifiers.c
         stmt = (
-            select(models.Package)
+            select(*columns.PACKAGE)
             .join(models.package_classifiers, link.package_id == models.Package.id)
             .where(link.classifier_id.in_(parent_ids))
         )
         return stmt, link.classifier_id
+
+    @property
+    def count_loader(self) -> Loader[int, int]:
+        return self.loaders.package_count_by_classifier_id
 
 
 class PackageCountByUserIdLoader(Loader[int, int]):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select, tuple_
-from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy.orm import QueryableAttribute
 
 from models.db import AnyRow
 
@@ -99,15 +99,19 @@ class Page:
 
 @dataclass
 class Slice(Generic[T]):
-    """One page of rows with their cursors.
+    """One page of rows with the sort key values of each, which its cursor encodes when someone asks for it.
 
     `has_previous`/`has_next` are None when this page alone cannot tell (an empty page after a cursor).
     """
 
     rows: list[T]
-    cursors: list[str]
+    keys: list[tuple[Any, ...]]
+    ordering: Ordering
     has_previous: bool | None
     has_next: bool | None
+
+    def cursor(self, index: int) -> str:
+        return self.ordering.encode(self.keys[index])
 
 
 def _keyset(keys: Sequence[SortKey], values: tuple[Any, ...], *, greater: bool) -> ColumnElement[bool]:
@@ -156,8 +160,8 @@ def outside_statement(stmt: Select[Any], page: Page) -> Select[Any]:
     return select(stmt.where(_outside(keys, cursor, page)).exists())
 
 
-def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[Any]:
-    """Turn the rows of `keyset_statement` into a page in display order."""
+def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[AnyRow]:
+    """Turn the rows of `keyset_statement` into a page in display order; each row ends with its sort keys."""
     n_keys = len(page.ordering.keys)
     more = len(rows) > page.limit
     rows = rows[: page.limit]
@@ -166,20 +170,22 @@ def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[Any]:
     # None: only `outside_statement` can tell.
     outside = False if (page.before if page.backward else page.after) is None else None
     return Slice(
-        rows=[row[0] for row in rows],
-        cursors=[page.ordering.encode(row[1 : 1 + n_keys]) for row in rows],
+        rows=list(rows),
+        keys=[tuple(row[-n_keys:]) for row in rows],
+        ordering=page.ordering,
         has_previous=more if page.backward else outside,
         has_next=outside if page.backward else more,
     )
 
 
-def window_statement(stmt: Select[Any], entity: type[Any], parent: ColumnElement[Any], page: Page) -> Select[Any]:
+def window_statement(stmt: Select[Any], parent: ColumnElement[Any], page: Page) -> Select[Any]:
     """One page for each of many parents in a single statement.
 
-    `stmt` selects `entity` rows of the wanted parents; `parent` is the column naming each row's parent.
+    `stmt` selects the columns of the wanted parents' children; `parent` is the column naming each row's parent.
     Rows are numbered per parent inside the cursor bounds. `outside` (the parent's rows on the far side of the
     cursor the page starts from) and `remaining` (rows inside the bounds) tell whether rows exist on either
-    side of the page.
+    side of the page; without a cursor, `remaining` is the parent's whole count. Each row is the child's
+    columns, then `parent_id`, the sort keys, `outside` and `remaining`.
     """
     keys = page.ordering.keys
     start = page.before if page.backward else page.after
@@ -194,57 +200,59 @@ def window_statement(stmt: Select[Any], entity: type[Any], parent: ColumnElement
         outside.label("outside"),
     ).subquery("everything")
     inner_keys = [everything.c[f"k{i}"] for i in range(len(keys))]
-    bounded = (
-        select(*everything.c)
-        .add_columns(
-            func.row_number()
-            .over(partition_by=everything.c.parent_id, order_by=_order_by(page, inner_keys))
-            .label("position"),
-            func.count().over(partition_by=everything.c.parent_id).label("remaining"),
-        )
-        .where(*_bounds(page, inner_keys))
-        .subquery("bounded")
+    position = (
+        func.row_number()
+        .over(partition_by=everything.c.parent_id, order_by=_order_by(page, inner_keys))
+        .label("position")
     )
+    remaining = func.count().over(partition_by=everything.c.parent_id).label("remaining")
+    bounded = select(*everything.c, position, remaining).where(*_bounds(page, inner_keys)).subquery("bounded")
     return (
-        select(
-            aliased(entity, bounded),
-            bounded.c.parent_id,
-            *(bounded.c[f"k{i}"] for i in range(len(keys))),
-            bounded.c.outside,
-            bounded.c.remaining,
-        )
+        select(*(column for column in bounded.c if column.key != "position"))
         # At least one row per parent even for `first: 0`, whose counts still tell what lies beyond.
         .where(bounded.c.position <= max(page.limit, 1))
         .order_by(bounded.c.parent_id, bounded.c.position)
     )
 
 
-def window_slices(rows: Sequence[AnyRow], page: Page, parent_ids: Sequence[Any]) -> list[Slice[Any]]:
+@dataclass
+class Window(Generic[T]):
+    """A parent's page out of `window_statement`, and the parent's whole count when the page tells it."""
+
+    slice: Slice[T]
+    total: int | None
+
+
+def window_slices(rows: Sequence[AnyRow], page: Page, parent_ids: Sequence[Any]) -> list[Window[AnyRow]]:
     """Split the rows of `window_statement` into one page per parent, in display order."""
     n_keys = len(page.ordering.keys)
+    parent_at = -n_keys - 3  # the row ends with parent_id, the keys, outside and remaining
     grouped: dict[Any, list[AnyRow]] = {}
     for row in rows:
-        grouped.setdefault(row[1], []).append(row)
+        grouped.setdefault(row[parent_at], []).append(row)
     start = page.before if page.backward else page.after
-    slices = []
+    windows = []
     for parent_id in parent_ids:
         group = grouped.get(parent_id, [])
+        total = group[0][-1] if group else 0
         if start is None:
             outside: bool | None = False
         elif group:
             outside = group[0][-2] > 0
         else:
             outside = None  # an empty page: only the parent's row count can tell
-        more = bool(group) and group[0][-1] > page.limit
+        more = bool(group) and total > page.limit
         group = group[: page.limit]
         if page.backward:
             group.reverse()
-        slices.append(
-            Slice(
-                rows=[row[0] for row in group],
-                cursors=[page.ordering.encode(row[2 : 2 + n_keys]) for row in group],
-                has_previous=more if page.backward else outside,
-                has_next=outside if page.backward else more,
-            )
+        slice_ = Slice(
+            rows=group,
+            keys=[tuple(row[parent_at + 1 : -2]) for row in group],
+            ordering=page.ordering,
+            has_previous=more if page.backward else outside,
+            has_next=outside if page.backward else more,
         )
-    return slices
+        # Inside cursor bounds, `remaining` counts only the rows between them.
+        has_bounds = page.after is not None or page.before is not None
+        windows.append(Window(slice_, None if has_bounds else total))
+    return windows

@@ -6,36 +6,40 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 import models
+from loaders import columns
 from loaders.base import Loader, PageLoader, by_id, counts
 from loaders.paging import Ordering
+from models.db import AnyRow
 
 Release = models.Release
 RELEASES_NEWEST_FIRST = Ordering("newest", (Release.created_at, Release.id), descending=True)
 RELEASES_OLDEST_FIRST = Ordering("oldest", (Release.created_at, Release.id))
 
 
-class ReleaseByIdLoader(Loader[int, Release | None]):
-    async def batch_load_fn(self, ids: list[int]) -> list[Release | None]:
-        return by_id(await self.db.scalars(select(Release).where(Release.id.in_(ids))), ids)
+class ReleaseByIdLoader(Loader[int, AnyRow | None]):
+    async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
+        return by_id(await self.db.rows(select(*columns.RELEASE).where(Release.id.in_(ids))), ids)
 
 
-class ReleasesByPackageIdLoader(PageLoader[Release]):
+class ReleasesByPackageIdLoader(PageLoader):
     """A package's releases, a page per package."""
 
-    entity = Release
-
     def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
-        return select(Release).where(Release.package_id.in_(parent_ids)), Release.package_id
+        return select(*columns.RELEASE).where(Release.package_id.in_(parent_ids)), Release.package_id
 
-    def seen(self, rows: Iterable[Release]) -> None:
+    def seen(self, rows: Iterable[AnyRow]) -> None:
         for row in rows:
             self.loaders.release_by_id.prime(row.id, row)
 
+    @property
+    def count_loader(self) -> Loader[int, int]:
+        return self.loaders.release_count_by_package_id
 
-class LatestReleaseByPackageIdLoader(Loader[int, Release | None]):
+
+class LatestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
     """The newest release of each package that is not yanked."""
 
-    async def batch_load_fn(self, package_ids: list[int]) -> list[Release | None]:
+    async def batch_load_fn(self, package_ids: list[int]) -> list[AnyRow | None]:
         newest = (
             select(
                 Release.id,
@@ -46,8 +50,8 @@ class LatestReleaseByPackageIdLoader(Loader[int, Release | None]):
             .where(Release.package_id.in_(package_ids), Release.yanked.is_(False))
             .subquery()
         )
-        stmt = select(Release).join(newest, newest.c.id == Release.id).where(newest.c.position == 1)
-        found = {row.package_id: row for row in await self.db.scalars(stmt)}
+        stmt = select(*columns.RELEASE).join(newest, newest.c.id == Release.id).where(newest.c.position == 1)
+        found = {row.package_id: row for row in await self.db.rows(stmt)}
         for row in found.values():
             self.loaders.release_by_id.prime(row.id, row)
         return [found.get(package_id) for package_id in package_ids]

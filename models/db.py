@@ -83,6 +83,10 @@ class Db:
         async with self._turn() as session:
             return (await session.execute(stmt)).all()
 
+    async def first(self, stmt: Executable) -> AnyRow | None:
+        async with self._turn() as session:
+            return (await session.execute(stmt)).first()
+
     async def scalars(self, stmt: Select[T]) -> Sequence[T]:
         async with self._turn() as session:
             return (await session.scalars(stmt)).all()

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 import models
+from loaders import columns
 from loaders.classifier import CLASSIFIERS_BY_NAME
 from resolvers.paging import connection
 from schema.classifier import Classifier
@@ -21,4 +22,6 @@ async def classifiers(
 ) -> Connection[Classifier]:
     page = page_of(info, CLASSIFIERS_BY_NAME, first, after, last, before)
     by_id = info.context.loaders.classifier_by_id
-    return await connection(info, select(Row), page, Classifier.from_row, lambda row: by_id.prime(row.id, row))
+    return await connection(
+        info, select(*columns.CLASSIFIER), page, Classifier.from_row, lambda row: by_id.prime(row.id, row)
+    )

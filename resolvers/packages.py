@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, select
 
 import models
+from loaders import columns
 from loaders.package import PACKAGES_BY_NAME
 from resolvers.names import normalize_name
 from resolvers.paging import connection
@@ -19,7 +20,7 @@ Row = models.Package
 
 
 async def package(info: Info, name: str) -> Package | None:
-    row = await info.context.db.scalar(select(Row).where(Row.name == normalize_name(name)))
+    row = await info.context.db.first(select(*columns.PACKAGE).where(Row.name == normalize_name(name)))
     if row is None:
         return None
     info.context.loaders.package_by_id.prime(row.id, row)
@@ -36,7 +37,7 @@ async def packages(
     order_by: PackageOrder | None = None,
 ) -> Connection[Package]:
     page = page_of(info, (order_by or PackageOrder()).ordering, first, after, last, before)
-    stmt = select(Row).where(*_conditions(filter)) if filter else select(Row)
+    stmt = select(*columns.PACKAGE).where(*_conditions(filter)) if filter else select(*columns.PACKAGE)
     return await _connection(info, stmt, page)
 
 
@@ -53,7 +54,7 @@ async def search(
         raise BadArgument("query", "must not be blank.")
     page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
     # A simple search: the words as typed, anywhere in the name or summary, case-insensitive.
-    stmt = select(Row).where(
+    stmt = select(*columns.PACKAGE).where(
         Row.name.icontains(terms, autoescape=True)
         | Row.name.contains(normalize_name(terms), autoescape=True)  # `zope.interface` finds zope-interface
         | Row.summary.icontains(terms, autoescape=True)

@@ -19,7 +19,7 @@ async def connection(
     node: Callable[[Any], NodeT],
     prime: Callable[[Any], object] | None = None,
 ) -> Connection[NodeT]:
-    """The page of `stmt` (a select of one entity, filtered but not ordered) that `page` asks for.
+    """The page of `stmt` (a select of one model's columns, filtered but not ordered) that `page` asks for.
 
     `prime` hands each loaded row to the by-id loader of its kind.
     """

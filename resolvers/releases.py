@@ -6,6 +6,7 @@ from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 
 import models
+from loaders import columns
 from resolvers.names import normalize_name
 from schema.context import Info
 from schema.errors import BadArgument
@@ -19,11 +20,11 @@ async def release(info: Info, package: str, version: str) -> Release | None:
     with suppress(InvalidVersion):
         version = str(Version(version.strip()))
     stmt = (
-        select(Row)
+        select(*columns.RELEASE)
         .join(models.Package, models.Package.id == Row.package_id)
         .where(models.Package.name == normalize_name(package), Row.version == version)
     )
-    row = await info.context.db.scalar(stmt)
+    row = await info.context.db.first(stmt)
     if row is None:
         return None
     info.context.loaders.release_by_id.prime(row.id, row)
@@ -36,8 +37,8 @@ async def latest_releases(info: Info, limit: int | None = 10) -> list[Release]:
     max_size = info.context.settings.page_size_max
     if not 0 <= limit <= max_size:
         raise BadArgument("limit", f"must be between 0 and {max_size}, got {limit}.")
-    stmt = select(Row).order_by(Row.created_at.desc(), Row.id.desc()).limit(limit)
-    rows = await info.context.db.scalars(stmt)
+    stmt = select(*columns.RELEASE).order_by(Row.created_at.desc(), Row.id.desc()).limit(limit)
+    rows = await info.context.db.rows(stmt)
     for row in rows:
         info.context.loaders.release_by_id.prime(row.id, row)
     return [Release.from_row(row) for row in rows]

@@ -4,6 +4,7 @@ import strawberry
 from sqlalchemy import select
 
 import models
+from loaders import columns
 from loaders.user import USERS_BY_NAME
 from resolvers.paging import connection
 from schema.connection import Connection, page_of
@@ -22,7 +23,7 @@ async def user(info: Info, id: strawberry.ID | None = None, email: str | None = 
         row = await info.context.loaders.user_by_id.load(row_id_of(id, "User"))
     else:
         assert email is not None
-        row = await info.context.db.scalar(select(Row).where(Row.email == email.strip().lower()))
+        row = await info.context.db.first(select(*columns.USER).where(Row.email == email.strip().lower()))
         if row is not None:
             info.context.loaders.user_by_id.prime(row.id, row)
     return User.from_optional_row(row)
@@ -37,7 +38,7 @@ async def users(
 ) -> Connection[User]:
     page = page_of(info, USERS_BY_NAME, first, after, last, before)
     by_id = info.context.loaders.user_by_id
-    return await connection(info, select(Row), page, User.from_row, lambda row: by_id.prime(row.id, row))
+    return await connection(info, select(*columns.USER), page, User.from_row, lambda row: by_id.prime(row.id, row))
 
 
 async def viewer(info: Info) -> User | None:

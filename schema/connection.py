@@ -27,10 +27,17 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="The cursor of the last item of this page.")
 
 
+def _cursor(root: "Edge[Any]") -> str:
+    # Encoded only when asked for: most pages want the nodes and at most the last cursor.
+    return root.slice.cursor(root.index)
+
+
 @strawberry.type(description="An item of a connection, with the cursor to page on from it.")
 class Edge(Generic[NodeT]):
-    cursor: str
+    cursor: str = strawberry.field(resolver=_cursor)
     node: NodeT
+    slice: strawberry.Private[Slice[Any]]
+    index: strawberry.Private[int]
 
 
 @strawberry.type(description="One page of a list, with its cursors and the size of the whole list.")
@@ -51,12 +58,12 @@ class Connection(Generic[NodeT]):
             has_previous = await self.outside()
         if has_next is None:
             has_next = await self.outside()
-        cursors = self.slice.cursors
+        size = len(self.slice.rows)
         return PageInfo(
             has_next_page=has_next,
             has_previous_page=has_previous,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
+            start_cursor=self.slice.cursor(0) if size else None,
+            end_cursor=self.slice.cursor(size - 1) if size else None,
         )
 
     @classmethod
@@ -76,7 +83,7 @@ class Connection(Generic[NodeT]):
             return await count() > 0
 
         return cls(
-            edges=[Edge(cursor=c, node=node(row)) for c, row in zip(slice_.cursors, slice_.rows, strict=True)],
+            edges=[Edge(node=node(row), slice=slice_, index=i) for i, row in enumerate(slice_.rows)],
             slice=slice_,
             count=count,
             outside=outside or any_rows,

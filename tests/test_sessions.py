@@ -416,10 +416,10 @@ async def test_package_fetched_by_id_in_one_request_is_read_again_in_the_next(
 
 
 def raise_in_root_resolver(monkeypatch: pytest.MonkeyPatch, rows: dict[str, models.Package]) -> str:
-    async def scalar(self: Db, stmt: Any) -> Any:
+    async def first(self: Db, stmt: Any) -> Any:
         raise RuntimeError(f"root resolver failed, password={SECRET}")
 
-    monkeypatch.setattr(Db, "scalar", scalar)
+    monkeypatch.setattr(Db, "first", first)
     return '{ package(name: "alpha") { name } }'
 
 

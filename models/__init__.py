@@ -2,8 +2,20 @@
 
 from models.base import Base
 from models.classifier import Classifier, package_classifiers
+from models.counter import Counter, CounterName
 from models.package import Maintainer, Package, Role
 from models.release import Release
 from models.user import User
 
-__all__ = ["Base", "Classifier", "Maintainer", "Package", "Release", "Role", "User", "package_classifiers"]
+__all__ = [
+    "Base",
+    "Classifier",
+    "Counter",
+    "CounterName",
+    "Maintainer",
+    "Package",
+    "Release",
+    "Role",
+    "User",
+    "package_classifiers",
+]

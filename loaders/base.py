@@ -1,12 +1,12 @@
 """What every loader of the bundle shares: the request's `Db` and the bundle itself, for priming."""
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select
+from sqlalchemy import BindParameter, Select, bindparam
 
-from loaders.paging import Page, Slice, window_slices, window_statement
+from loaders.paging import Page, Shape, Slice, window_parameters, window_slices, window_statement
 from models.db import AnyRow, Db
 
 if TYPE_CHECKING:
@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+# The keys of a batch, bound as one expanding parameter: a statement is built once and run for any batch.
+IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+PARENT_IDS: BindParameter[Any] = bindparam("parent_ids", expanding=True)
 
 
 class Loader(DataLoader[K, V]):
@@ -29,9 +34,9 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
     A page without a cursor also counts each parent's children, which primes `count_loader` for `totalCount`.
     """
 
-    def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
-        """The columns of these parents' children, and the column that names each one's parent."""
-        raise NotImplementedError
+    # The columns of the children of the parents in `PARENT_IDS`, and the column naming each one's parent.
+    children: ClassVar[Select[Any]]
+    parent: ClassVar[Any]
 
     def seen(self, rows: Iterable[AnyRow]) -> None:
         """Hand the loaded rows to the by-id loader of their kind."""
@@ -41,6 +46,17 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
         """The loader of each parent's number of children, if there is one."""
         return None
 
+    _statements: ClassVar[dict[Shape, Select[Any]]]
+
+    @classmethod
+    def statement(cls, shape: Shape) -> Select[Any]:
+        """The window statement for pages of this shape, built on first use."""
+        if "_statements" not in cls.__dict__:
+            cls._statements = {}
+        if shape not in cls._statements:
+            cls._statements[shape] = window_statement(cls.children, cls.parent, shape)
+        return cls._statements[shape]
+
     async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[AnyRow]]:
         by_page: dict[Page, list[int]] = {}
         for parent_id, page in keys:
@@ -48,8 +64,7 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
         slices: dict[tuple[int, Page], Slice[AnyRow]] = {}
         counts = self.count_loader
         for page, parent_ids in by_page.items():
-            stmt, parent = self.children(parent_ids)
-            rows = await self.db.rows(window_statement(stmt, parent, page))
+            rows = await self.db.rows(self.statement(page.shape), window_parameters(page, parent_ids))
             for parent_id, window in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
                 slices[parent_id, page] = window.slice
                 self.seen(window.slice.rows)

@@ -1,20 +1,22 @@
 """Loaders whose target is a package."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 import models
 from loaders import columns
-from loaders.base import Loader, PageLoader, by_id, counts
+from loaders.base import IDS, PARENT_IDS, Loader, PageLoader, by_id, counts
 from loaders.paging import Ordering
 from models.db import AnyRow
 
 
 class PackageByIdLoader(Loader[int, AnyRow | None]):
+    statement = select(*columns.PACKAGE).where(models.Package.id.in_(IDS))
+
     async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
-        return by_id(await self.db.rows(select(*columns.PACKAGE).where(models.Package.id.in_(ids))), ids)
+        return by_id(await self.db.rows(self.statement, {"ids": ids}), ids)
 
 
 class PackagePageLoader(PageLoader):
@@ -26,30 +28,30 @@ class PackagePageLoader(PageLoader):
 class PackagesByUserIdLoader(PackagePageLoader):
     """The packages a user maintains, a page per user."""
 
-    def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
-        stmt = (
-            select(*columns.PACKAGE)
-            .join(models.Maintainer, models.Maintainer.package_id == models.Package.id)
-            .where(models.Maintainer.user_id.in_(parent_ids))
-        )
-        return stmt, models.Maintainer.user_id
+    children = (
+        select(*columns.PACKAGE)
+        .join(models.Maintainer, models.Maintainer.package_id == models.Package.id)
+        .where(models.Maintainer.user_id.in_(PARENT_IDS))
+    )
+    parent = models.Maintainer.user_id
 
     @property
     def count_loader(self) -> Loader[int, int]:
         return self.loaders.package_count_by_user_id
 
 
+_link = models.package_classifiers.c
+
+
 class PackagesByClassifierIdLoader(PackagePageLoader):
     """The packages that carry a classifier, a page per classifier."""
 
-    def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
-        link = models.package_classifiers.c
-        stmt = (
-            select(*columns.PACKAGE)
-            .join(models.package_classifiers, link.package_id == models.Package.id)
-            .where(link.classifier_id.in_(parent_ids))
-        )
-        return stmt, link.classifier_id
+    children = (
+        select(*columns.PACKAGE)
+        .join(models.package_classifiers, _link.package_id == models.Package.id)
+        .where(_link.classifier_id.in_(PARENT_IDS))
+    )
+    parent = _link.classifier_id
 
     @property
     def count_loader(self) -> Loader[int, int]:
@@ -57,40 +59,37 @@ class PackagesByClassifierIdLoader(PackagePageLoader):
 
 
 class PackageCountByUserIdLoader(Loader[int, int]):
+    statement = (
+        select(models.Maintainer.user_id, func.count())
+        .where(models.Maintainer.user_id.in_(IDS))
+        .group_by(models.Maintainer.user_id)
+    )
+
     async def batch_load_fn(self, user_ids: list[int]) -> list[int]:
-        stmt = (
-            select(models.Maintainer.user_id, func.count())
-            .where(models.Maintainer.user_id.in_(user_ids))
-            .group_by(models.Maintainer.user_id)
-        )
-        return counts(await self.db.rows(stmt), user_ids)
+        return counts(await self.db.rows(self.statement, {"ids": user_ids}), user_ids)
 
 
 class PackageCountByClassifierIdLoader(Loader[int, int]):
-    async def batch_load_fn(self, classifier_ids: list[int]) -> list[int]:
-        link = models.package_classifiers.c
-        stmt = (
-            select(link.classifier_id, func.count())
-            .where(link.classifier_id.in_(classifier_ids))
-            .group_by(link.classifier_id)
-        )
-        return counts(await self.db.rows(stmt), classifier_ids)
-
-
-def _release_count() -> Any:
-    return (
-        select(func.count())
-        .where(models.Release.package_id == models.Package.id)
-        .correlate(models.Package)
-        .scalar_subquery()
+    statement = (
+        select(_link.classifier_id, func.count()).where(_link.classifier_id.in_(IDS)).group_by(_link.classifier_id)
     )
 
+    async def batch_load_fn(self, classifier_ids: list[int]) -> list[int]:
+        return counts(await self.db.rows(self.statement, {"ids": classifier_ids}), classifier_ids)
 
+
+# The number of releases of the package in the enclosing statement.
+RELEASE_COUNT = (
+    select(func.count())
+    .where(models.Release.package_id == models.Package.id)
+    .correlate(models.Package)
+    .scalar_subquery()
+)
 PACKAGE_SORT_KEYS: dict[str, Any] = {
     "name": models.Package.name,
     "created_at": models.Package.created_at,
     "updated_at": models.Package.updated_at,
-    "release_count": _release_count(),
+    "release_count": RELEASE_COUNT,
 }
 PACKAGE_ORDERINGS = {
     (field, descending): Ordering(f"{field}:{'desc' if descending else 'asc'}", (key, models.Package.id), descending)

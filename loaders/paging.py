@@ -2,13 +2,14 @@
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, literal, select, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
 from models.db import AnyRow
@@ -96,6 +97,35 @@ class Page:
         assert limit is not None
         return limit
 
+    @property
+    def shape(self) -> "Shape":
+        return Shape(self.ordering, self.backward, self.after is not None, self.before is not None)
+
+    def parameters(self) -> dict[str, Any]:
+        """The values of the page's bound parameters: its cursors' sort keys (the size is the caller's)."""
+        found: dict[str, Any] = {}
+        for side, cursor in (("after", self.after), ("before", self.before)):
+            if cursor is not None:
+                found.update((f"{side}{i}", value) for i, value in enumerate(cursor))
+        return found
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the SQL of a page depends on. Its values go in as bound parameters, so SQL built once per shape
+    serves every page of that shape: building a statement costs more than running it on a small page."""
+
+    ordering: Ordering
+    backward: bool
+    after: bool
+    before: bool
+
+    @property
+    def start(self) -> str | None:
+        """The cursor the page starts from: `after` going forwards, `before` going backwards."""
+        side = "before" if self.backward else "after"
+        return side if getattr(self, side) else None
+
 
 @dataclass
 class Slice(Generic[T]):
@@ -114,50 +144,55 @@ class Slice(Generic[T]):
         return self.ordering.encode(self.keys[index])
 
 
-def _keyset(keys: Sequence[SortKey], values: tuple[Any, ...], *, greater: bool) -> ColumnElement[bool]:
+def _keyset(keys: Sequence[SortKey], side: str, *, greater: bool) -> ColumnElement[bool]:
     row = tuple_(*keys)
-    bound = tuple_(*(literal(value, key.type) for key, value in zip(keys, values, strict=True)))
+    bound = tuple_(*(bindparam(f"{side}{i}", type_=key.type) for i, key in enumerate(keys)))
     return row > bound if greater else row < bound
 
 
-def _bounds(page: Page, keys: Sequence[SortKey]) -> list[ColumnElement[bool]]:
-    desc = page.ordering.descending
+def _bounds(shape: Shape, keys: Sequence[SortKey]) -> list[ColumnElement[bool]]:
+    desc = shape.ordering.descending
     bounds = []
-    if page.after is not None:
-        bounds.append(_keyset(keys, page.after, greater=not desc))
-    if page.before is not None:
-        bounds.append(_keyset(keys, page.before, greater=desc))
+    if shape.after:
+        bounds.append(_keyset(keys, "after", greater=not desc))
+    if shape.before:
+        bounds.append(_keyset(keys, "before", greater=desc))
     return bounds
 
 
-def _outside(keys: Sequence[SortKey], cursor: tuple[Any, ...], page: Page) -> ColumnElement[bool]:
+def _outside(keys: Sequence[SortKey], shape: Shape) -> ColumnElement[bool]:
     """Rows on the far side of the cursor a page starts from: at or before `after`, at or after `before`."""
-    return ~_keyset(keys, cursor, greater=page.ordering.descending == page.backward)
+    assert shape.start is not None
+    return ~_keyset(keys, shape.start, greater=shape.ordering.descending == shape.backward)
 
 
-def _order_by(page: Page, keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
+def _order_by(shape: Shape, keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     """The page's scan order: the ordering itself, or its reverse when paging backwards from the end."""
-    reverse = page.ordering.descending != page.backward
+    reverse = shape.ordering.descending != shape.backward
     return [key.desc() if reverse else key.asc() for key in keys]
 
 
-def keyset_statement(stmt: Select[Any], page: Page) -> Select[Any]:
-    """One page of a top-level connection: keyset bounds and LIMIT (index-friendly), one row extra to see past it."""
-    keys = page.ordering.keys
+# Top-level statements are kept by the statement they page; a filtered one is new each request and only passes
+# through, while the fixed ones (a whole table) stay.
+@functools.lru_cache(maxsize=256)
+def keyset_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
+    """One page of a top-level connection: keyset bounds and LIMIT (index-friendly).
+
+    Parameters: the page's, and `fetch`, the page size plus one row to see past it.
+    """
+    keys = shape.ordering.keys
     return (
         stmt.add_columns(*(key.label(f"k{i}") for i, key in enumerate(keys)))
-        .where(*_bounds(page, keys))
-        .order_by(*_order_by(page, keys))
-        .limit(page.limit + 1)
+        .where(*_bounds(shape, keys))
+        .order_by(*_order_by(shape, keys))
+        .limit(bindparam("fetch", type_=Integer))
     )
 
 
-def outside_statement(stmt: Select[Any], page: Page) -> Select[Any]:
+@functools.lru_cache(maxsize=256)
+def outside_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
     """Whether rows exist beyond the cursor the page starts from (before `after`, or after `before`)."""
-    keys = page.ordering.keys
-    cursor = page.before if page.backward else page.after
-    assert cursor is not None
-    return select(stmt.where(_outside(keys, cursor, page)).exists())
+    return select(stmt.where(_outside(shape.ordering.keys, shape)).exists())
 
 
 def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[AnyRow]:
@@ -178,7 +213,7 @@ def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[AnyRow]:
     )
 
 
-def window_statement(stmt: Select[Any], parent: ColumnElement[Any], page: Page) -> Select[Any]:
+def window_statement(stmt: Select[Any], parent: ColumnElement[Any], shape: Shape) -> Select[Any]:
     """One page for each of many parents in a single statement.
 
     `stmt` selects the columns of the wanted parents' children; `parent` is the column naming each row's parent.
@@ -186,13 +221,13 @@ def window_statement(stmt: Select[Any], parent: ColumnElement[Any], page: Page) 
     cursor the page starts from) and `remaining` (rows inside the bounds) tell whether rows exist on either
     side of the page; without a cursor, `remaining` is the parent's whole count. Each row is the child's
     columns, then `parent_id`, the sort keys, `outside` and `remaining`.
+    Parameters: the page's and `stmt`'s, and `limit`, the rows to keep per parent.
     """
-    keys = page.ordering.keys
-    start = page.before if page.backward else page.after
+    keys = shape.ordering.keys
     outside = (
         literal(0)
-        if start is None
-        else func.sum(case((_outside(keys, start, page), 1), else_=0)).over(partition_by=parent)
+        if shape.start is None
+        else func.sum(case((_outside(keys, shape), 1), else_=0)).over(partition_by=parent)
     )
     everything = stmt.add_columns(
         parent.label("parent_id"),
@@ -202,17 +237,21 @@ def window_statement(stmt: Select[Any], parent: ColumnElement[Any], page: Page) 
     inner_keys = [everything.c[f"k{i}"] for i in range(len(keys))]
     position = (
         func.row_number()
-        .over(partition_by=everything.c.parent_id, order_by=_order_by(page, inner_keys))
+        .over(partition_by=everything.c.parent_id, order_by=_order_by(shape, inner_keys))
         .label("position")
     )
     remaining = func.count().over(partition_by=everything.c.parent_id).label("remaining")
-    bounded = select(*everything.c, position, remaining).where(*_bounds(page, inner_keys)).subquery("bounded")
+    bounded = select(*everything.c, position, remaining).where(*_bounds(shape, inner_keys)).subquery("bounded")
     return (
         select(*(column for column in bounded.c if column.key != "position"))
-        # At least one row per parent even for `first: 0`, whose counts still tell what lies beyond.
-        .where(bounded.c.position <= max(page.limit, 1))
+        .where(bounded.c.position <= bindparam("limit", type_=Integer))
         .order_by(bounded.c.parent_id, bounded.c.position)
     )
+
+
+def window_parameters(page: Page, parent_ids: Sequence[Any]) -> dict[str, Any]:
+    # At least one row per parent even for `first: 0`, whose counts still tell what lies beyond.
+    return {"parent_ids": list(parent_ids), "limit": max(page.limit, 1), **page.parameters()}
 
 
 @dataclass

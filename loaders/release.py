@@ -1,13 +1,12 @@
 """Loaders whose target is a release."""
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 import models
 from loaders import columns
-from loaders.base import Loader, PageLoader, by_id, counts
+from loaders.base import IDS, PARENT_IDS, Loader, PageLoader, by_id, counts
 from loaders.paging import Ordering
 from models.db import AnyRow
 
@@ -17,15 +16,17 @@ RELEASES_OLDEST_FIRST = Ordering("oldest", (Release.created_at, Release.id))
 
 
 class ReleaseByIdLoader(Loader[int, AnyRow | None]):
+    statement = select(*columns.RELEASE).where(Release.id.in_(IDS))
+
     async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
-        return by_id(await self.db.rows(select(*columns.RELEASE).where(Release.id.in_(ids))), ids)
+        return by_id(await self.db.rows(self.statement, {"ids": ids}), ids)
 
 
 class ReleasesByPackageIdLoader(PageLoader):
     """A package's releases, a page per package."""
 
-    def children(self, parent_ids: Sequence[int]) -> tuple[Select[Any], Any]:
-        return select(*columns.RELEASE).where(Release.package_id.in_(parent_ids)), Release.package_id
+    children = select(*columns.RELEASE).where(Release.package_id.in_(PARENT_IDS))
+    parent = Release.package_id
 
     def seen(self, rows: Iterable[AnyRow]) -> None:
         for row in rows:
@@ -39,19 +40,20 @@ class ReleasesByPackageIdLoader(PageLoader):
 class LatestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
     """The newest release of each package that is not yanked."""
 
-    async def batch_load_fn(self, package_ids: list[int]) -> list[AnyRow | None]:
-        newest = (
-            select(
-                Release.id,
-                func.row_number()
-                .over(partition_by=Release.package_id, order_by=(Release.created_at.desc(), Release.id.desc()))
-                .label("position"),
-            )
-            .where(Release.package_id.in_(package_ids), Release.yanked.is_(False))
-            .subquery()
+    _newest = (
+        select(
+            Release.id,
+            func.row_number()
+            .over(partition_by=Release.package_id, order_by=(Release.created_at.desc(), Release.id.desc()))
+            .label("position"),
         )
-        stmt = select(*columns.RELEASE).join(newest, newest.c.id == Release.id).where(newest.c.position == 1)
-        found = {row.package_id: row for row in await self.db.rows(stmt)}
+        .where(Release.package_id.in_(IDS), Release.yanked.is_(False))
+        .subquery()
+    )
+    statement = select(*columns.RELEASE).join(_newest, _newest.c.id == Release.id).where(_newest.c.position == 1)
+
+    async def batch_load_fn(self, package_ids: list[int]) -> list[AnyRow | None]:
+        found = {row.package_id: row for row in await self.db.rows(self.statement, {"ids": package_ids})}
         for row in found.values():
             self.loaders.release_by_id.prime(row.id, row)
         return [found.get(package_id) for package_id in package_ids]
@@ -60,10 +62,7 @@ class LatestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
 class ReleaseCountByPackageIdLoader(Loader[int, int]):
     """Number of releases per package, yanked ones included."""
 
+    statement = select(Release.package_id, func.count()).where(Release.package_id.in_(IDS)).group_by(Release.package_id)
+
     async def batch_load_fn(self, package_ids: list[int]) -> list[int]:
-        stmt = (
-            select(Release.package_id, func.count())
-            .where(Release.package_id.in_(package_ids))
-            .group_by(Release.package_id)
-        )
-        return counts(await self.db.rows(stmt), package_ids)
+        return counts(await self.db.rows(self.statement, {"ids": package_ids}), package_ids)

@@ -1,11 +1,13 @@
 """Database URLs, engines, sessionmakers and the per-request `Db` handle."""
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import functools
+from collections import namedtuple
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Row, event, text
+from sqlalchemy import Executable, Result, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError
@@ -14,7 +16,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Select
 
 T = TypeVar("T")
-AnyRow = Row[*tuple[Any, ...]]
+# A result row as a named tuple of its columns. SQLAlchemy's `Row` takes microseconds to read an attribute by
+# name, a named tuple tens of nanoseconds, and a page of thousands of rows reads each of them several times.
+AnyRow = Any
+Params = Mapping[str, Any]
 Maker = async_sessionmaker[AsyncSession]
 
 ASYNC_DRIVERS = {
@@ -59,6 +64,18 @@ def make_sessionmaker(engine: AsyncEngine) -> Maker:
     return async_sessionmaker(engine, expire_on_commit=False, close_resets_only=False)
 
 
+@functools.lru_cache(maxsize=256)
+def _record_type(keys: tuple[str, ...]) -> Any:
+    # rename: a key that is no identifier, or repeats another, becomes `_<position>`.
+    return namedtuple("Record", keys, rename=True)
+
+
+def records(result: Result[Any]) -> list[AnyRow]:
+    """The rows of `result` as named tuples, one type per set of column names."""
+    make = _record_type(tuple(result.keys()))._make
+    return [make(row) for row in result]
+
+
 class Db:
     """A request's session behind a lock.
 
@@ -79,21 +96,21 @@ class Db:
                 raise RuntimeError("the request is over; its session is closed")
             yield self.session
 
-    async def rows(self, stmt: Executable) -> Sequence[AnyRow]:
+    async def rows(self, stmt: Executable, params: Params | None = None) -> list[AnyRow]:
         async with self._turn() as session:
-            return (await session.execute(stmt)).all()
+            return records(await session.execute(stmt, params))
 
-    async def first(self, stmt: Executable) -> AnyRow | None:
-        async with self._turn() as session:
-            return (await session.execute(stmt)).first()
+    async def first(self, stmt: Executable, params: Params | None = None) -> AnyRow | None:
+        found = await self.rows(stmt, params)
+        return found[0] if found else None
 
-    async def scalars(self, stmt: Select[T]) -> Sequence[T]:
+    async def scalars(self, stmt: Select[T], params: Params | None = None) -> Sequence[T]:
         async with self._turn() as session:
-            return (await session.scalars(stmt)).all()
+            return (await session.scalars(stmt, params)).all()
 
-    async def scalar(self, stmt: Select[T]) -> T | None:
+    async def scalar(self, stmt: Select[T], params: Params | None = None) -> T | None:
         async with self._turn() as session:
-            result: T | None = await session.scalar(stmt)
+            result: T | None = await session.scalar(stmt, params)
             return result
 
     @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from sqlalchemy import select
 
-import models
 from loaders import columns
 from loaders.classifier import CLASSIFIERS_BY_NAME
 from resolvers.paging import connection
@@ -10,7 +9,7 @@ from schema.classifier import Classifier
 from schema.connection import Connection, page_of
 from schema.context import Info
 
-Row = models.Classifier
+ALL = select(*columns.CLASSIFIER)
 
 
 async def classifiers(
@@ -22,6 +21,4 @@ async def classifiers(
 ) -> Connection[Classifier]:
     page = page_of(info, CLASSIFIERS_BY_NAME, first, after, last, before)
     by_id = info.context.loaders.classifier_by_id
-    return await connection(
-        info, select(*columns.CLASSIFIER), page, Classifier.from_row, lambda row: by_id.prime(row.id, row)
-    )
+    return await connection(info, ALL, page, Classifier.from_row, lambda row: by_id.prime(row.id, row), "classifiers")

@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select
 
 import models
 from loaders import columns
-from loaders.package import PACKAGES_BY_NAME
+from loaders.package import PACKAGES_BY_NAME, RELEASE_COUNT
 from resolvers.names import normalize_name
 from resolvers.paging import connection
 from schema.connection import Connection, page_of
@@ -17,13 +17,18 @@ from schema.ids import row_id_of
 from schema.package import Package, PackageFilter, PackageOrder
 
 Row = models.Package
+ALL = select(*columns.PACKAGE)
+# A package page nearly always shows how many releases there are (`releaseCount`, `releases { totalCount }`);
+# for one package the count is a cheap index scan, so it comes with the row and saves the page a statement.
+BY_NAME = select(*columns.PACKAGE, RELEASE_COUNT.label("release_count")).where(Row.name == bindparam("name"))
 
 
 async def package(info: Info, name: str) -> Package | None:
-    row = await info.context.db.first(select(*columns.PACKAGE).where(Row.name == normalize_name(name)))
+    row = await info.context.db.first(BY_NAME, {"name": normalize_name(name)})
     if row is None:
         return None
     info.context.loaders.package_by_id.prime(row.id, row)
+    info.context.loaders.release_count_by_package_id.prime(row.id, row.release_count)
     return Package.from_row(row)
 
 
@@ -37,8 +42,10 @@ async def packages(
     order_by: PackageOrder | None = None,
 ) -> Connection[Package]:
     page = page_of(info, (order_by or PackageOrder()).ordering, first, after, last, before)
-    stmt = select(*columns.PACKAGE).where(*_conditions(filter)) if filter else select(*columns.PACKAGE)
-    return await _connection(info, stmt, page)
+    conditions = _conditions(filter) if filter else []
+    if not conditions:
+        return await _connection(info, ALL, page, counter="packages")
+    return await _connection(info, ALL.where(*conditions), page)
 
 
 async def search(
@@ -54,7 +61,7 @@ async def search(
         raise BadArgument("query", "must not be blank.")
     page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
     # A simple search: the words as typed, anywhere in the name or summary, case-insensitive.
-    stmt = select(*columns.PACKAGE).where(
+    stmt = ALL.where(
         Row.name.icontains(terms, autoescape=True)
         | Row.name.contains(normalize_name(terms), autoescape=True)  # `zope.interface` finds zope-interface
         | Row.summary.icontains(terms, autoescape=True)
@@ -62,9 +69,11 @@ async def search(
     return await _connection(info, stmt, page)
 
 
-async def _connection(info: Info, stmt: Select[Any], page: Any) -> Connection[Package]:
+async def _connection(
+    info: Info, stmt: Select[Any], page: Any, counter: models.CounterName | None = None
+) -> Connection[Package]:
     by_id = info.context.loaders.package_by_id
-    return await connection(info, stmt, page, Package.from_row, lambda row: by_id.prime(row.id, row))
+    return await connection(info, stmt, page, Package.from_row, lambda row: by_id.prime(row.id, row), counter)
 
 
 def _conditions(filter: PackageFilter) -> list[ColumnElement[bool]]:

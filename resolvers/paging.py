@@ -3,8 +3,9 @@
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, select
 
+import models
 from loaders.paging import Page, keyset_slice, keyset_statement, outside_statement
 from schema.connection import Connection
 from schema.context import Info
@@ -18,21 +19,27 @@ async def connection(
     page: Page,
     node: Callable[[Any], NodeT],
     prime: Callable[[Any], object] | None = None,
+    counter: models.CounterName | None = None,
 ) -> Connection[NodeT]:
     """The page of `stmt` (a select of one model's columns, filtered but not ordered) that `page` asks for.
 
-    `prime` hands each loaded row to the by-id loader of its kind.
+    `prime` hands each loaded row to the by-id loader of its kind. `counter` names the counter that holds the
+    number of rows of `stmt` (a whole table, unfiltered): `totalCount` reads it instead of counting them.
     """
     db = info.context.db
-    slice_ = keyset_slice(await db.rows(keyset_statement(stmt, page)), page)
+    parameters = page.parameters()
+    rows = await db.rows(keyset_statement(stmt, page.shape), {"fetch": page.limit + 1, **parameters})
+    slice_ = keyset_slice(rows, page)
     if prime is not None:
         for row in slice_.rows:
             prime(row)
 
     async def count() -> int:
+        if counter is not None:
+            return await db.scalar(select(models.Counter.value).where(models.Counter.name == counter)) or 0
         return await db.scalar(stmt.with_only_columns(func.count(), maintain_column_froms=True)) or 0
 
     async def outside() -> bool:
-        return bool(await db.scalar(outside_statement(stmt, page)))
+        return bool(await db.scalar(outside_statement(stmt, page.shape), parameters))
 
     return Connection.build(slice_, node, count, outside)

@@ -3,7 +3,7 @@
 from contextlib import suppress
 
 from packaging.version import InvalidVersion, Version
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 import models
 from loaders import columns
@@ -13,18 +13,21 @@ from schema.errors import BadArgument
 from schema.release import Release
 
 Row = models.Release
+BY_VERSION = (
+    select(*columns.RELEASE)
+    .join(models.Package, models.Package.id == Row.package_id)
+    .where(models.Package.name == bindparam("package"), Row.version == bindparam("version"))
+)
+NEWEST = (
+    select(*columns.RELEASE).order_by(Row.created_at.desc(), Row.id.desc()).limit(bindparam("limit", type_=Integer))
+)
 
 
 async def release(info: Info, package: str, version: str) -> Release | None:
     # Stored normalised: `1.0-RC1` is found as 1.0rc1. What is no version at all simply finds nothing.
     with suppress(InvalidVersion):
         version = str(Version(version.strip()))
-    stmt = (
-        select(*columns.RELEASE)
-        .join(models.Package, models.Package.id == Row.package_id)
-        .where(models.Package.name == normalize_name(package), Row.version == version)
-    )
-    row = await info.context.db.first(stmt)
+    row = await info.context.db.first(BY_VERSION, {"package": normalize_name(package), "version": version})
     if row is None:
         return None
     info.context.loaders.release_by_id.prime(row.id, row)
@@ -37,8 +40,7 @@ async def latest_releases(info: Info, limit: int | None = 10) -> list[Release]:
     max_size = info.context.settings.page_size_max
     if not 0 <= limit <= max_size:
         raise BadArgument("limit", f"must be between 0 and {max_size}, got {limit}.")
-    stmt = select(*columns.RELEASE).order_by(Row.created_at.desc(), Row.id.desc()).limit(limit)
-    rows = await info.context.db.rows(stmt)
+    rows = await info.context.db.rows(NEWEST, {"limit": limit})
     for row in rows:
         info.context.loaders.release_by_id.prime(row.id, row)
     return [Release.from_row(row) for row in rows]

@@ -1,7 +1,7 @@
 """Root fields that find users."""
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 import models
 from loaders import columns
@@ -14,6 +14,8 @@ from schema.ids import row_id_of
 from schema.user import User
 
 Row = models.User
+ALL = select(*columns.USER)
+BY_EMAIL = ALL.where(Row.email == bindparam("email"))
 
 
 async def user(info: Info, id: strawberry.ID | None = None, email: str | None = None) -> User | None:
@@ -23,7 +25,7 @@ async def user(info: Info, id: strawberry.ID | None = None, email: str | None = 
         row = await info.context.loaders.user_by_id.load(row_id_of(id, "User"))
     else:
         assert email is not None
-        row = await info.context.db.first(select(*columns.USER).where(Row.email == email.strip().lower()))
+        row = await info.context.db.first(BY_EMAIL, {"email": email.strip().lower()})
         if row is not None:
             info.context.loaders.user_by_id.prime(row.id, row)
     return User.from_optional_row(row)
@@ -38,7 +40,7 @@ async def users(
 ) -> Connection[User]:
     page = page_of(info, USERS_BY_NAME, first, after, last, before)
     by_id = info.context.loaders.user_by_id
-    return await connection(info, select(*columns.USER), page, User.from_row, lambda row: by_id.prime(row.id, row))
+    return await connection(info, ALL, page, User.from_row, lambda row: by_id.prime(row.id, row), "users")
 
 
 async def viewer(info: Info) -> User | None:

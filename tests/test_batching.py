@@ -154,8 +154,8 @@ def release_rows_fetched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]
     fetched: list[int] = []
     rows = Db.rows
 
-    async def counting(self: Db, stmt: Any) -> Any:
-        found = await rows(self, stmt)
+    async def counting(self: Db, stmt: Any, params: Any = None) -> Any:
+        found = await rows(self, stmt, params)
         if "releases" in str(stmt):
             fetched.append(len(found))
         return found
@@ -230,8 +230,9 @@ query PackagePage($name: String!) {
   }
 }
 """
-# package, releases window, latest release, maintainers, classifiers, release count (also serves totalCount).
-PACKAGE_PAGE_STATEMENTS = 6
+# The package with its release count (for releaseCount and totalCount), releases window, latest release,
+# maintainers, classifiers.
+PACKAGE_PAGE_STATEMENTS = 5
 
 
 async def test_package_page_runs_one_statement_per_field_that_needs_one(
@@ -404,7 +405,8 @@ async def test_five_newest_releases_of_100_packages_are_one_statement(
     on_releases = [s for s in seen if "releases" in s]
     assert len(seen) == 2, f"expected 2 statements (page, releases window), got {len(seen)}:\n{listing(seen)}"
     assert len(on_releases) == 1, f"releases(first: 5) on 100 packages ran {len(on_releases)} statements"
-    assert fetched and sum(fetched) <= 5 * 100, f"{fetched} release rows were fetched for 100 pages of 5"
+    assert fetched, "no statement read the releases table"
+    assert sum(fetched) <= 5 * 100, f"{fetched} release rows were fetched for 100 pages of 5"
     edges = data["packages"]["edges"]
     assert len(edges) == 100
     for package, edge in zip(packages_by_name(rows), edges, strict=False):

@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     database_max_overflow: int = 10
     page_size_default: int = 20
     page_size_max: int = 100
+    max_concurrent_operations: int = Field(default=4, ge=1)
     graphiql: bool = True
     # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
     demo_data: bool = True
@@ -124,21 +125,26 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         parallelism=settings.password_parallelism,
     )
 
+    # Operations are mostly Python work on one core: beyond a few at once, more only interleave, so each takes
+    # longer and all of their results are in memory together. The rest wait their turn, in order of arrival.
+    running = asyncio.Semaphore(settings.max_concurrent_operations)
+
     async def get_context(request: Request) -> AsyncIterator[Context]:
         caller = tokens.caller(request.headers.get("authorization"), secret=secret)
-        db = Db(request.app.state.sessionmaker())
-        try:
-            yield Context(
-                db=db,
-                loaders=Loaders(db),
-                settings=settings,
-                passwords=passwords,
-                secret=secret,
-                viewer_id=caller.user_id,
-                auth_problem=caller.problem,
-            )
-        finally:
-            await db.close()
+        async with running:
+            db = Db(request.app.state.sessionmaker())
+            try:
+                yield Context(
+                    db=db,
+                    loaders=Loaders(db),
+                    settings=settings,
+                    passwords=passwords,
+                    secret=secret,
+                    viewer_id=caller.user_id,
+                    auth_problem=caller.problem,
+                )
+            finally:
+                await db.close()
 
     app = FastAPI(title="Cheeseshop", lifespan=lifespan)
     if sessionmaker is not None:

@@ -11,7 +11,7 @@ from sqlalchemy import Executable, Result, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Select
 
@@ -86,6 +86,8 @@ class Db:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session, self._lock, self._closed = session, asyncio.Lock(), False
+        # The session's connection in its current transaction, for reads; a unit of work ends that transaction.
+        self._connection: AsyncConnection | None = None
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[AsyncSession]:
@@ -98,7 +100,11 @@ class Db:
 
     async def rows(self, stmt: Executable, params: Params | None = None) -> list[AnyRow]:
         async with self._turn() as session:
-            return records(await session.execute(stmt, params))
+            # Through the session's connection, in its transaction: a Core statement has no use for the ORM's
+            # execution path, which costs more than the statement on a small page.
+            if self._connection is None:
+                self._connection = await session.connection()
+            return records(await self._connection.execute(stmt, params))
 
     async def first(self, stmt: Executable, params: Params | None = None) -> AnyRow | None:
         found = await self.rows(stmt, params)
@@ -127,6 +133,8 @@ class Db:
             except BaseException:
                 await session.rollback()
                 raise
+            finally:
+                self._connection = None  # the transaction is over; the next read starts another
 
     async def close(self) -> None:
         async with self._lock:

@@ -1,0 +1,34 @@
+-- PublishRelease: the caller, a maintainer of the package, publishes a new version; the answer reads it back
+-- with its package's name and release count. No row (not a maintainer, no such package) is answered as an error.
+-- The version is used as sent: the workload sends normalised PEP 440 versions.
+-- $1: viewer
+-- $2: variables.input.package
+-- $3: variables.input.version
+-- $4: variables.input.comment
+-- $5: variables.input.url
+-- $6: variables.input.size
+WITH package AS (
+    UPDATE packages AS p SET updated_at = now()
+    WHERE p.name = lower(regexp_replace($2, '[-_.]+', '-', 'g'))  -- PEP 503
+      AND EXISTS (SELECT FROM maintainers AS m WHERE m.package_id = p.id AND m.user_id = $1)
+    RETURNING p.id, p.name, p.updated_at
+), release AS (
+    INSERT INTO releases (package_id, version, created_at, comment, url, size, yanked)
+    SELECT id, $3, updated_at, $4, $5, coalesce($6, 0), false FROM package
+    RETURNING id, package_id, version, created_at, size
+)
+SELECT json_build_object('data', json_build_object('publishRelease', json_build_object(
+    '__typename', 'ReleasePayload',
+    'release', json_build_object(
+        'id', pg_temp.node_id('Release', r.id),
+        'version', r.version,
+        'createdAt', pg_temp.iso(r.created_at),
+        'size', r.size,
+        'package', json_build_object(
+            'name', p.name,
+            -- The statement's snapshot does not see the row it inserts.
+            'releaseCount', (SELECT count(*) FROM releases WHERE package_id = p.id) + 1
+        )
+    )
+)))
+FROM release AS r JOIN package AS p ON p.id = r.package_id

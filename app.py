@@ -125,26 +125,24 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         parallelism=settings.password_parallelism,
     )
 
-    # Operations are mostly Python work on one core: beyond a few at once, more only interleave, so each takes
-    # longer and all of their results are in memory together. The rest wait their turn, in order of arrival.
-    running = asyncio.Semaphore(settings.max_concurrent_operations)
+    executing = asyncio.Semaphore(settings.max_concurrent_operations)
 
     async def get_context(request: Request) -> AsyncIterator[Context]:
         caller = tokens.caller(request.headers.get("authorization"), secret=secret)
-        async with running:
-            db = Db(request.app.state.sessionmaker())
-            try:
-                yield Context(
-                    db=db,
-                    loaders=Loaders(db),
-                    settings=settings,
-                    passwords=passwords,
-                    secret=secret,
-                    viewer_id=caller.user_id,
-                    auth_problem=caller.problem,
-                )
-            finally:
-                await db.close()
+        db = Db(request.app.state.sessionmaker())
+        try:
+            yield Context(
+                db=db,
+                loaders=Loaders(db),
+                settings=settings,
+                passwords=passwords,
+                secret=secret,
+                executing=executing,
+                viewer_id=caller.user_id,
+                auth_problem=caller.problem,
+            )
+        finally:
+            await db.close()
 
     app = FastAPI(title="Cheeseshop", lifespan=lifespan)
     if sessionmaker is not None:

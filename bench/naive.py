@@ -43,6 +43,7 @@ from resolvers.names import normalize_name
 from resolvers.packages import _conditions as package_conditions
 from resolvers.release_mutations import MAX_SIZE
 from resolvers.validation import Checks
+from schema.document_cache import DocumentCache
 from schema.errors import BadArgument, Conflict, NotAllowed, NotAuthenticated, NotFound, ValidationError
 from schema.extensions import MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
 from schema.ids import parse_global_id, row_id_of, row_ids
@@ -662,7 +663,7 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[RejectUnstorableText, MaskUnexpectedErrors],
+    extensions=[DocumentCache, RejectUnstorableText, MaskUnexpectedErrors],
 )
 
 

@@ -2,9 +2,9 @@
 
 import base64
 import binascii
-import functools
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -172,27 +172,41 @@ def _order_by(shape: Shape, keys: Sequence[SortKey]) -> list[ColumnElement[Any]]
     return [key.desc() if reverse else key.asc() for key in keys]
 
 
-# Top-level statements are kept by the statement they page; a filtered one is new each request and only passes
-# through, while the fixed ones (a whole table) stay.
-@functools.lru_cache(maxsize=256)
+# The statements built on a top-level statement, by the statement (compared by identity) and the page shape.
+# Weak keys: a module-level statement (a whole table) keeps its own for good, a filtered one built for a request
+# takes its own along when it goes.
+_built: "weakref.WeakKeyDictionary[Select[Any], dict[tuple[str, Shape], Select[Any]]]" = weakref.WeakKeyDictionary()
+
+
+def _once(kind: str, stmt: Select[Any], shape: Shape, build: Callable[[], Select[Any]]) -> Select[Any]:
+    built = _built.setdefault(stmt, {})
+    if (kind, shape) not in built:
+        built[kind, shape] = build()
+    return built[kind, shape]
+
+
 def keyset_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
     """One page of a top-level connection: keyset bounds and LIMIT (index-friendly).
 
     Parameters: the page's, and `fetch`, the page size plus one row to see past it.
     """
     keys = shape.ordering.keys
-    return (
-        stmt.add_columns(*(key.label(f"k{i}") for i, key in enumerate(keys)))
-        .where(*_bounds(shape, keys))
-        .order_by(*_order_by(shape, keys))
-        .limit(bindparam("fetch", type_=Integer))
+    return _once(
+        "page",
+        stmt,
+        shape,
+        lambda: (
+            stmt.add_columns(*(key.label(f"k{i}") for i, key in enumerate(keys)))
+            .where(*_bounds(shape, keys))
+            .order_by(*_order_by(shape, keys))
+            .limit(bindparam("fetch", type_=Integer))
+        ),
     )
 
 
-@functools.lru_cache(maxsize=256)
 def outside_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
     """Whether rows exist beyond the cursor the page starts from (before `after`, or after `before`)."""
-    return select(stmt.where(_outside(shape.ordering.keys, shape)).exists())
+    return _once("outside", stmt, shape, lambda: select(stmt.where(_outside(shape.ordering.keys, shape)).exists()))
 
 
 def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[AnyRow]:

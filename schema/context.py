@@ -1,5 +1,6 @@
 """What every resolver gets: the request's database handle, loaders, settings and caller."""
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ class Context(BaseContext):
     settings: "Settings"
     passwords: Passwords
     secret: str = field(repr=False)  # signs tokens
+    executing: asyncio.Semaphore  # the process's queries that may execute at once (see `ExecutionSlots`)
     viewer_id: int | None = None  # from the token; the user row is loaded only if asked for
     auth_problem: str | None = None  # why there is no viewer, for mutations that need one
     # Users who proved who they are in this request (register, login): their answer may show their email.

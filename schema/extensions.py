@@ -3,7 +3,7 @@
 import dataclasses
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import (
@@ -51,6 +51,24 @@ class MaskUnexpectedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
+
+
+class ExecutionSlots(SchemaExtension):
+    """At most `MAX_CONCURRENT_OPERATIONS` queries of a process execute at once; the rest wait in order.
+
+    Executing a query is Python work on one core: beyond a few at once, more only interleave, so each takes
+    longer and all of their half-built results are in memory together. The slot is taken after the request is
+    read and parsed and given back before the answer is written, so a slow client holds none. Mutations take
+    none: they wait on row locks and on password hashing in a thread, not on this core.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if context.operation_type is not OperationType.QUERY:
+            yield
+            return
+        async with context.context.executing:
+            yield
 
 
 NUL = "must not contain the NUL character (U+0000)."
@@ -171,7 +189,7 @@ class _TextArguments:
         return None
 
 
-_text_arguments: LruCache[str, _TextArguments] = LruCache()
+_text_arguments: LruCache[_TextArguments] = LruCache()
 
 
 class _Values(Visitor):

@@ -18,7 +18,7 @@ import resolvers.users
 from schema.classifier import Classifier
 from schema.connection import Connection
 from schema.document_cache import DocumentCache
-from schema.extensions import MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
+from schema.extensions import ExecutionSlots, MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
 from schema.mutations import (
     AddMaintainerResult,
     CreatePackageResult,
@@ -127,5 +127,5 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[DocumentCache, RejectUnstorableText, MaskUnexpectedErrors],
+    extensions=[DocumentCache, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
 )

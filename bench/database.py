@@ -127,6 +127,9 @@ async def seeded_packages(url: str) -> int | None:
         await conn.close()
 
 
+BENCH_DATABASE_PREFIX = "cheeseshop_bench"
+
+
 async def ensure_scale(url: str, packages: int) -> None:
     """Leave the database as it is when it holds `packages` seeded packages; otherwise drop, recreate and seed it."""
     name = database_name(url)
@@ -136,6 +139,12 @@ async def ensure_scale(url: str, packages: int) -> None:
         print(f"database {name}: {packages} packages")
         await run_command(sys.executable, "-m", "app", "migrate", env=env)  # the app's schema may have moved on
         return
+    if not name.startswith(BENCH_DATABASE_PREFIX):
+        # Reseeding drops the database: only one whose name says it belongs to the bench.
+        raise SystemExit(
+            f"database {name} holds {'no' if found is None else found} packages, not {packages}; the bench only drops"
+            f" and reseeds databases named {BENCH_DATABASE_PREFIX}*. Seed it yourself or pick such a name."
+        )
     print(f"database {name}: {'no' if found is None else found} packages, {packages} wanted: seeding afresh")
     control = await connect(with_database(url, MAINTENANCE_DATABASE))
     try:

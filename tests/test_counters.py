@@ -147,6 +147,19 @@ async def test_writes_outside_the_api_are_counted_too(engine: AsyncEngine) -> No
     assert after["classifiers"] == len(CLASSIFIERS) + 2
 
 
+async def test_one_delete_of_several_packages_counts_all_their_cascades(engine: AsyncEngine) -> None:
+    await seed(engine, packages=30, seed=4, progress=False)
+    async with engine.begin() as conn:
+        ids = (await conn.scalars(select(models.Package.id).order_by(models.Package.id).limit(3))).all()
+        before = await exact_counts(conn)
+        # One statement whose cascades delete the releases and maintainers of three packages at once.
+        await conn.execute(text("DELETE FROM packages WHERE id IN (:a, :b, :c)"), dict(zip("abc", ids, strict=True)))
+        after = await exact_counts(conn)
+    assert after["packages"] == before["packages"] - 3
+    assert after["releases"] < before["releases"]
+    assert await exact_counts(engine) == after
+
+
 async def test_seed_leaves_the_counters_exact(engine: AsyncEngine) -> None:
     written = await seed(engine, packages=200, seed=5, progress=False)
     kept = await exact_counts(engine)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import BindParameter, Select, bindparam
 
-from loaders.paging import Page, Shape, Slice, window_parameters, window_slices, window_statement
+from loaders.paging import Page, Slice, window_parameters, window_slices, window_statement
 from models.db import AnyRow, Db
 
 if TYPE_CHECKING:
@@ -46,17 +46,6 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
         """The loader of each parent's number of children, if there is one."""
         return None
 
-    _statements: ClassVar[dict[Shape, Select[Any]]]
-
-    @classmethod
-    def statement(cls, shape: Shape) -> Select[Any]:
-        """The window statement for pages of this shape, built on first use."""
-        if "_statements" not in cls.__dict__:
-            cls._statements = {}
-        if shape not in cls._statements:
-            cls._statements[shape] = window_statement(cls.children, cls.parent, shape)
-        return cls._statements[shape]
-
     async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[AnyRow]]:
         by_page: dict[Page, list[int]] = {}
         for parent_id, page in keys:
@@ -64,7 +53,9 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
         slices: dict[tuple[int, Page], Slice[AnyRow]] = {}
         counts = self.count_loader
         for page, parent_ids in by_page.items():
-            rows = await self.db.rows(self.statement(page.shape), window_parameters(page, parent_ids))
+            # Read off the class: a model attribute read off an instance would take it for a model row.
+            stmt = window_statement(type(self).children, type(self).parent, page.shape)
+            rows = await self.db.rows(stmt, window_parameters(page, parent_ids))
             for parent_id, window in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
                 slices[parent_id, page] = window.slice
                 self.seen(window.slice.rows)

@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -172,17 +172,17 @@ def _order_by(shape: Shape, keys: Sequence[SortKey]) -> list[ColumnElement[Any]]
     return [key.desc() if reverse else key.asc() for key in keys]
 
 
-# The statements built on a top-level statement, by the statement (compared by identity) and the page shape.
-# Weak keys: a module-level statement (a whole table) keeps its own for good, a filtered one built for a request
-# takes its own along when it goes.
-_built: "weakref.WeakKeyDictionary[Select[Any], dict[tuple[str, Shape], Select[Any]]]" = weakref.WeakKeyDictionary()
+# The statements built on another, by that statement (compared by identity) and what was built of it. Weak keys:
+# a module-level statement (a whole table, a loader's children) keeps its own for good, a filtered one built for
+# a request takes its own along when it goes.
+_built: "weakref.WeakKeyDictionary[Select[Any], dict[Hashable, Select[Any]]]" = weakref.WeakKeyDictionary()
 
 
-def _once(kind: str, stmt: Select[Any], shape: Shape, build: Callable[[], Select[Any]]) -> Select[Any]:
+def _once(stmt: Select[Any], key: Hashable, build: Callable[[], Select[Any]]) -> Select[Any]:
     built = _built.setdefault(stmt, {})
-    if (kind, shape) not in built:
-        built[kind, shape] = build()
-    return built[kind, shape]
+    if key not in built:
+        built[key] = build()
+    return built[key]
 
 
 def keyset_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
@@ -192,9 +192,8 @@ def keyset_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
     """
     keys = shape.ordering.keys
     return _once(
-        "page",
         stmt,
-        shape,
+        ("page", shape),
         lambda: (
             stmt.add_columns(*(key.label(f"k{i}") for i, key in enumerate(keys)))
             .where(*_bounds(shape, keys))
@@ -206,7 +205,12 @@ def keyset_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
 
 def outside_statement(stmt: Select[Any], shape: Shape) -> Select[Any]:
     """Whether rows exist beyond the cursor the page starts from (before `after`, or after `before`)."""
-    return _once("outside", stmt, shape, lambda: select(stmt.where(_outside(shape.ordering.keys, shape)).exists()))
+    return _once(stmt, ("outside", shape), lambda: select(stmt.where(_outside(shape.ordering.keys, shape)).exists()))
+
+
+def count_statement(stmt: Select[Any]) -> Select[Any]:
+    """The number of rows of `stmt`."""
+    return _once(stmt, "count", lambda: stmt.with_only_columns(func.count(), maintain_column_froms=True))
 
 
 def keyset_slice(rows: Sequence[AnyRow], page: Page) -> Slice[AnyRow]:
@@ -237,6 +241,10 @@ def window_statement(stmt: Select[Any], parent: ColumnElement[Any], shape: Shape
     columns, then `parent_id`, the sort keys, `outside` and `remaining`.
     Parameters: the page's and `stmt`'s, and `limit`, the rows to keep per parent.
     """
+    return _once(stmt, ("window", parent, shape), lambda: _window(stmt, parent, shape))
+
+
+def _window(stmt: Select[Any], parent: ColumnElement[Any], shape: Shape) -> Select[Any]:
     keys = shape.ordering.keys
     outside = (
         literal(0)

@@ -3,14 +3,15 @@
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, select
 
 import models
-from loaders.paging import Page, keyset_slice, keyset_statement, outside_statement
+from loaders.paging import Page, count_statement, keyset_slice, keyset_statement, outside_statement
 from schema.connection import Connection
 from schema.context import Info
 
 NodeT = TypeVar("NodeT")
+COUNTER = select(models.Counter.value).where(models.Counter.name == bindparam("name"))
 
 
 async def connection(
@@ -36,8 +37,8 @@ async def connection(
 
     async def count() -> int:
         if counter is not None:
-            return await db.scalar(select(models.Counter.value).where(models.Counter.name == counter)) or 0
-        return await db.scalar(stmt.with_only_columns(func.count(), maintain_column_froms=True)) or 0
+            return await db.scalar(COUNTER, {"name": counter}) or 0
+        return await db.scalar(count_statement(stmt)) or 0
 
     async def outside() -> bool:
         return bool(await db.scalar(outside_statement(stmt, page.shape), parameters))

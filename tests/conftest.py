@@ -1,8 +1,8 @@
 """Fixtures: a fresh database per test on SQLite and PostgreSQL, the HTTP client, and the SQL counter.
 
-PostgreSQL is migrated once per run into its own database (named by POSTGRES_TEST_URL); each test then
-works on real connections, as the app does in production, and the tables are truncated afterwards. (Not an
-outer rolled-back transaction: concurrent requests must get their own connections.)
+PostgreSQL is migrated once per run into a database of the run's own (named after POSTGRES_TEST_URL's); each
+test then works on real connections, as the app does in production, and the tables are truncated afterwards.
+(Not an outer rolled-back transaction: concurrent requests must get their own connections.)
 """
 
 import asyncio
@@ -50,39 +50,68 @@ def settings_for_tests(**overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> str:
-    """A new, migrated PostgreSQL database for this run; its URL."""
+def postgres_database() -> Iterator[str]:
+    """A new, migrated PostgreSQL database of this run's own; its URL. Dropped when the run ends.
+
+    Its name is POSTGRES_TEST_URL's with this process's id appended, so that two runs on one machine never
+    share one; a database left by a run that was killed is dropped by the next run that finds it.
+    """
     url = postgres_test_url()
     if url is None:
         if os.environ.get("CI"):
             pytest.fail("CI needs PostgreSQL: set POSTGRES_TEST_URL")
         pytest.skip("set POSTGRES_TEST_URL to run the PostgreSQL tests")
     parsed = make_url(url)
-    name = parsed.database
-    assert name, "POSTGRES_TEST_URL must name a database"
-    assert re.fullmatch(r"\w+", name), "POSTGRES_TEST_URL must name a plain database (letters, digits, _)"
+    base = parsed.database
+    assert base, "POSTGRES_TEST_URL must name a database"
+    assert re.fullmatch(r"\w+", base), "POSTGRES_TEST_URL must name a plain database (letters, digits, _)"
+    name = f"{base}_{os.getpid()}"
+    run_url = parsed.set(database=name).render_as_string(hide_password=False)
     admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
 
-    async def recreate() -> None:
+    async def create() -> None:
         conn = await asyncpg.connect(admin_dsn)
         try:
+            for row in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", f"{base}\\_%"):
+                owner = re.fullmatch(rf"{base}_(\d+)(_\w+)?", row["datname"])
+                if owner and not _process_alive(int(owner[1])):
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
-        engine = make_engine(url)
+        engine = make_engine(run_url)
         await upgrade(engine)
         await engine.dispose()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
 
     try:
         # Its own thread and loop: the first test that needs it asks for it from inside a running loop.
         with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, recreate()).result()
+            pool.submit(asyncio.run, create()).result()
     except (OSError, asyncpg.PostgresError) as error:
         if os.environ.get("CI"):
             pytest.fail(f"CI needs PostgreSQL, which is not reachable: {error}")
         pytest.skip(f"PostgreSQL is not reachable: {error}")
-    return url
+    yield run_url
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, drop()).result()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])

@@ -3,6 +3,7 @@
 from models.base import Base
 from models.classifier import Classifier, package_classifiers
 from models.counter import Counter, CounterName
+from models.document import PersistedDocument
 from models.package import Maintainer, Package, Role
 from models.release import Release
 from models.user import User
@@ -14,6 +15,7 @@ __all__ = [
     "CounterName",
     "Maintainer",
     "Package",
+    "PersistedDocument",
     "Release",
     "Role",
     "User",

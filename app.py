@@ -20,9 +20,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http.base import BaseRequestProtocol
 
 from loaders import Loaders
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
+from models.document import Documents
 from models.passwords import Passwords
 from resolvers import tokens
 from schema.context import Context
@@ -56,6 +58,10 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_cost: int = 64 * 1024  # KiB
     password_parallelism: int = 4
+    # Trusted documents: persisted queries that clients store (APQ), and the allow-list mode.
+    trusted_documents_only: bool = False
+    persisted_document_max_bytes: int = Field(default=16 * 1024, ge=0)
+    persisted_documents_max: int = Field(default=10_000, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -90,6 +96,10 @@ class LocalGraphiQLRouter(GraphQLRouter[Context, None]):
         if not GRAPHIQL_DIR.is_dir():  # installed without the source tree: strawberry's page, from its CDN
             return await super().render_graphql_ide(request)
         return HTMLResponse((GRAPHIQL_DIR / "index.html").read_text(encoding="utf-8"))
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query by its hash has no `query` either, and older clients accept `*/*`.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
 
     def encode_json(self, data: object) -> bytes:
         # Answers run to megabytes; orjson writes them several times faster than the standard library.
@@ -132,6 +142,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     )
 
     executing = asyncio.Semaphore(settings.max_concurrent_operations)
+    documents = Documents(max_bytes=settings.persisted_document_max_bytes, max_stored=settings.persisted_documents_max)
 
     async def get_context(request: Request) -> AsyncIterator[Context]:
         caller = tokens.caller(request.headers.get("authorization"), secret=secret)
@@ -144,6 +155,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
                 passwords=passwords,
                 secret=secret,
                 executing=executing,
+                documents=documents,
                 viewer_id=caller.user_id,
                 auth_problem=caller.problem,
             )
@@ -225,6 +237,12 @@ def main(argv: list[str] | None = None) -> None:
     seed = commands.add_parser("seed", help="fill the database with deterministic sample data")
     seed.add_argument("--packages", type=int, default=1000)
     seed.add_argument("--seed", type=int, default=0)
+    documents = commands.add_parser("documents", help="trusted documents (persisted queries)")
+    documents_commands = documents.add_subparsers(dest="documents_command", required=True)
+    add = documents_commands.add_parser(
+        "add", help="register every .graphql file under FOLDER as trusted; print `<sha256>  <path>` for each"
+    )
+    add.add_argument("folder", type=Path)
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--path", type=Path, default=ROOT / "schema.graphql")
     args = parser.parse_args(argv)
@@ -257,6 +275,11 @@ async def _database_command(args: argparse.Namespace, settings: Settings) -> Non
         elif args.command == "migrate":
             before, after = await upgrade(engine)
             print(f"already at {after}" if before == after else f"migrated {before or '(empty)'} -> {after}")
+        elif args.command == "documents":
+            from resolvers.documents import add
+            from schema.root import schema
+
+            await add(engine, args.folder, schema._schema)
         else:
             counts = await seed(engine, packages=args.packages, seed=args.seed, progress=True)
             print("seeded " + ", ".join(f"{n} {what}" for what, n in counts.items()))

@@ -9,6 +9,7 @@ from strawberry.fastapi import BaseContext
 
 from loaders import Loaders
 from models.db import Db
+from models.document import Documents
 from models.passwords import Passwords
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ class Context(BaseContext):
     passwords: Passwords
     secret: str = field(repr=False)  # signs tokens
     executing: asyncio.Semaphore  # the process's queries that may execute at once (see `ExecutionSlots`)
+    documents: Documents  # persisted documents by hash, with the process's cache of them
     viewer_id: int | None = None  # from the token; the user row is loaded only if asked for
     auth_problem: str | None = None  # why there is no viewer, for mutations that need one
     # Users who proved who they are in this request (register, login): their answer may show their email.

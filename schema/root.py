@@ -31,6 +31,7 @@ from schema.mutations import (
     YankReleaseResult,
 )
 from schema.package import Package
+from schema.persisted_queries import PersistedQueries
 from schema.release import Release
 from schema.stats import Stats
 from schema.user import User
@@ -127,5 +128,6 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[DocumentCache, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
+    # PersistedQueries first: it may raise before the others start, and it fills in the text they all read.
+    extensions=[PersistedQueries, DocumentCache, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
 )

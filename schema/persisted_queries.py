@@ -1,0 +1,139 @@
+"""Automatic persisted queries (Apollo's protocol) and the trusted-documents allow-list.
+
+A request names its document by hash in `extensions.persistedQuery { version: 1, sha256Hash }`. The text found
+for it becomes the request's query before strawberry parses it, so it takes exactly the path of a text sent in
+full: the document cache, validation, every limit and the executor.
+"""
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from models.document import sha256_of
+from schema.context import Context
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+HASH = re.compile(r"[0-9a-fA-F]{64}")
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class PersistedQueryError(GraphQLError):
+    """A request refused for its persisted query; `status` is the HTTP status for clients that accept it."""
+
+    def __init__(self, message: str, code: str, status: int = 400) -> None:
+        super().__init__(message, extensions={"code": code})
+        self.status = status
+
+
+def not_found() -> PersistedQueryError:
+    # Message and code are what Apollo's and urql's links look for before they send the text with the hash.
+    return PersistedQueryError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", status=200)
+
+
+def not_allowed(why: str) -> PersistedQueryError:
+    return PersistedQueryError(f"Only trusted documents may run: {why}", "PERSISTED_QUERY_NOT_ALLOWED", status=403)
+
+
+def requested_hash(persisted: object) -> str:
+    """The hash `extensions.persistedQuery` names, lower-case; refused when its shape or version is wrong."""
+    if not isinstance(persisted, dict):
+        raise PersistedQueryError("`extensions.persistedQuery` must be an object.", "PERSISTED_QUERY_INVALID")
+    version = persisted.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise PersistedQueryError(
+            f"Unsupported persisted query version {version!r}: only version {VERSION} is supported.",
+            "PERSISTED_QUERY_VERSION_NOT_SUPPORTED",
+        )
+    sha256 = persisted.get("sha256Hash")
+    if not isinstance(sha256, str) or not HASH.fullmatch(sha256):
+        raise PersistedQueryError(
+            "`extensions.persistedQuery.sha256Hash` must be the SHA-256 of the query text, as 64 hex digits.",
+            "PERSISTED_QUERY_INVALID",
+        )
+    return sha256.lower()
+
+
+class PersistedQueries(SchemaExtension):
+    """Fills in the query text of a request that sends only its hash, and stores texts that come with one.
+
+    In allow-list mode (`TRUSTED_DOCUMENTS_ONLY`) a document runs only when `documents add` registered it,
+    whether the request sends its hash, its text or both, and clients store nothing. It must come first among
+    the schema's extensions: it raises before any other has started, so none is left half-entered.
+    """
+
+    _to_store: str | None = None  # the hash of a new text, stored once the text has passed validation
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        ctx: Context = context.context
+        try:
+            await self._resolve(ctx)
+        except PersistedQueryError as error:
+            _set_status(ctx, error)
+            raise
+        except Exception as error:  # the database failed: never its message, which may carry SQL
+            request_id = uuid.uuid4().hex
+            log.error("request %s failed", request_id, exc_info=error)
+            raise GraphQLError(
+                "Internal server error.", extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+            ) from None
+        yield
+
+    async def _resolve(self, ctx: Context) -> None:
+        context = self.execution_context
+        persisted = (context.operation_extensions or {}).get("persistedQuery")
+        only_trusted = ctx.settings.trusted_documents_only
+        text = context.query or None
+        if persisted is None:
+            if only_trusted and text is not None:
+                found = await ctx.documents.find(ctx.db, sha256_of(text), trusted=True)
+                if found is None or not found.trusted:
+                    raise not_allowed("this query text is not registered.")
+            return
+        sha256 = requested_hash(persisted)
+        if text is None:
+            found = await ctx.documents.find(ctx.db, sha256, trusted=only_trusted)
+            if found is None or (only_trusted and not found.trusted):
+                raise not_allowed("no registered document has this hash.") if only_trusted else not_found()
+            context.query = found.text
+            return
+        if sha256_of(text) != sha256:
+            raise PersistedQueryError(
+                "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query text.",
+                "PERSISTED_QUERY_HASH_MISMATCH",
+            )
+        found = await ctx.documents.find(ctx.db, sha256, trusted=only_trusted)
+        if only_trusted and (found is None or not found.trusted):
+            raise not_allowed("this query text is not registered.")
+        if found is None:
+            self._to_store = sha256
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context
+        if self._to_store is not None and context.query is not None and not context.pre_execution_errors:
+            ctx: Context = context.context
+            try:
+                await ctx.documents.store(ctx.db, self._to_store, context.query)
+            except Exception:  # the text still runs; the client sends it again next time
+                log.exception("could not store persisted query %s", self._to_store)
+
+
+def _set_status(ctx: Context, error: PersistedQueryError) -> None:
+    """The refusal's status for a client that reads GraphQL-over-HTTP answers; `application/json` gets 200."""
+    request, response = ctx.request, ctx.response
+    if response is None:
+        return
+    if error.status == 200:
+        # Apollo's links send hashed queries by GET: no cache on the way may keep this answer.
+        response.headers["Cache-Control"] = "private, no-cache, must-revalidate"
+    accept: Any = request.headers.get("accept", "") if request is not None else ""
+    if GRAPHQL_RESPONSE in accept:
+        response.status_code = error.status

@@ -335,3 +335,15 @@ async def test_documents_add_on_an_empty_folder_says_so(engine: AsyncEngine, tmp
     result = run_cli(engine, tmp_path, "documents", "add", str(tmp_path))
     assert result.returncode != 0
     assert "holds no .graphql file" in result.stderr
+
+
+def test_documents_add_on_a_database_without_the_table_says_to_migrate(tmp_path: Path) -> None:
+    (tmp_path / "names.graphql").write_text(QUERY)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "documents", "add", str(tmp_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "is it migrated?" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -9,7 +9,6 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -134,6 +133,6 @@ def _set_status(ctx: Context, error: PersistedQueryError) -> None:
     if error.status == 200:
         # Apollo's links send hashed queries by GET: no cache on the way may keep this answer.
         response.headers["Cache-Control"] = "private, no-cache, must-revalidate"
-    accept: Any = request.headers.get("accept", "") if request is not None else ""
+    accept = request.headers.get("accept", "") if request is not None else ""
     if GRAPHQL_RESPONSE in accept:
         response.status_code = error.status

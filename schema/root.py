@@ -20,7 +20,13 @@ from schema.bounds import BoundedTextArguments, RejectOverlongText
 from schema.classifier import Classifier
 from schema.connection import Connection
 from schema.document_cache import DocumentCache
-from schema.extensions import ExecutionSlots, MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
+from schema.extensions import (
+    ExecutionSlots,
+    MaskUnexpectedErrors,
+    RejectUnstorableText,
+    StorableTextArguments,
+    UnexpectedErrorResult,
+)
 from schema.mutations import (
     AddMaintainerResult,
     CreatePackageResult,
@@ -75,7 +81,7 @@ class Query:
 
 def mutation_extensions() -> list[FieldExtension]:
     """What every mutation field runs around its resolver; the last wraps all the others."""
-    return [StorableTextArguments(), BoundedTextArguments()]
+    return [StorableTextArguments(), BoundedTextArguments(), UnexpectedErrorResult()]
 
 
 @strawberry.type(description="Changes; each one commits or rolls back as a unit and answers with a typed result.")

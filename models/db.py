@@ -136,6 +136,12 @@ class Db:
             finally:
                 self._connection = None  # the transaction is over; the next read starts another
 
+    async def rollback(self) -> None:
+        """End the session's transaction with nothing of it kept, after a failure outside a unit of work."""
+        async with self._turn() as session:
+            await session.rollback()
+            self._connection = None
+
     async def close(self) -> None:
         async with self._lock:
             self._closed = True

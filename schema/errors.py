@@ -53,6 +53,14 @@ class Conflict(Error):
     field: str | None = None
 
 
+@strawberry.type(
+    description="The mutation failed unexpectedly before it committed, so it changed nothing; the server's log has "
+    "the error under `requestId`."
+)
+class UnexpectedError(Error):
+    request_id: str = strawberry.field(description="Quote it when you report the failure.")
+
+
 class Refused(Exception):
     """Raised inside a unit of work to roll it back and answer with `error`."""
 

@@ -25,7 +25,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.str_converters import to_camel_case
 
 from schema.document_cache import LruCache
-from schema.errors import FieldProblem, ValidationError
+from schema.errors import FieldProblem, UnexpectedError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,48 @@ class MaskUnexpectedErrors(MaskErrors):
 
     @staticmethod
     def unexpected(error: GraphQLError) -> bool:
-        original = error.original_error
-        return original is not None and not isinstance(original, GraphQLError | GlobalIDValueError)
+        return is_unexpected(error.original_error)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = uuid.uuid4().hex
-        log.error("request %s failed", request_id, exc_info=error.original_error)
+        request_id = logged(error.original_error)
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
+
+
+def is_unexpected(error: BaseException | None) -> bool:
+    """Whether an exception is a bug rather than an error about the request (its syntax, arguments or IDs)."""
+    return error is not None and not isinstance(error, GraphQLError | GlobalIDValueError)
+
+
+def logged(error: BaseException | None) -> str:
+    """Log the whole of an unexpected error under a new request id, which the client gets instead of it."""
+    request_id = uuid.uuid4().hex
+    log.error("request %s failed", request_id, exc_info=error)
+    return request_id
+
+
+class UnexpectedErrorResult(FieldExtension):
+    """On a mutation: an unexpected exception answers `UnexpectedError` with a request id, the rest rolled back.
+
+    The result unions are non-null, so a raised error would null the whole answer, hiding what the document's
+    earlier mutations committed. The session is rolled back so that the next mutation starts clean.
+    """
+
+    async def resolve_async(self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        except Exception as error:
+            if not is_unexpected(error):
+                raise
+            request_id = logged(error)
+            try:
+                await info.context.db.rollback()
+            except Exception:  # the answer still says what happened; the request's end closes the session
+                log.exception("request %s: the rollback after the failure failed too", request_id)
+            info.context.loaders.clear_all()
+            message = f"The change failed unexpectedly and was not made (request {request_id})."
+            return UnexpectedError(message=message, request_id=request_id)
 
 
 class ExecutionSlots(SchemaExtension):

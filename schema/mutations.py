@@ -5,7 +5,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.errors import Conflict, NotAllowed, NotAuthenticated, NotFound, ValidationError
+from schema.errors import Conflict, NotAllowed, NotAuthenticated, NotFound, UnexpectedError, ValidationError
 from schema.package import Package
 from schema.release import Release
 from schema.user import User
@@ -24,8 +24,12 @@ class AuthPayload:
     token: str = strawberry.field(description="Send it as `Authorization: Bearer <token>`.")
 
 
-RegisterResult = Annotated[AuthPayload | ValidationError | Conflict, strawberry.union("RegisterResult")]
-LoginResult = Annotated[AuthPayload | ValidationError | NotAuthenticated, strawberry.union("LoginResult")]
+RegisterResult = Annotated[
+    AuthPayload | ValidationError | Conflict | UnexpectedError, strawberry.union("RegisterResult")
+]
+LoginResult = Annotated[
+    AuthPayload | ValidationError | NotAuthenticated | UnexpectedError, strawberry.union("LoginResult")
+]
 
 
 @strawberry.input(description="A new package; the caller becomes its first owner.")
@@ -64,14 +68,15 @@ class DeletePackagePayload:
 
 
 CreatePackageResult = Annotated[
-    PackagePayload | ValidationError | NotAuthenticated | Conflict, strawberry.union("CreatePackageResult")
+    PackagePayload | ValidationError | NotAuthenticated | Conflict | UnexpectedError,
+    strawberry.union("CreatePackageResult"),
 ]
 UpdatePackageResult = Annotated[
-    PackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
+    PackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict | UnexpectedError,
     strawberry.union("UpdatePackageResult"),
 ]
 DeletePackageResult = Annotated[
-    DeletePackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
+    DeletePackagePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict | UnexpectedError,
     strawberry.union("DeletePackageResult"),
 ]
 
@@ -91,11 +96,11 @@ class ReleasePayload:
 
 
 PublishReleaseResult = Annotated[
-    ReleasePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
+    ReleasePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict | UnexpectedError,
     strawberry.union("PublishReleaseResult"),
 ]
 YankReleaseResult = Annotated[
-    ReleasePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
+    ReleasePayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict | UnexpectedError,
     strawberry.union("YankReleaseResult"),
 ]
 
@@ -113,10 +118,10 @@ class MaintainerPayload:
 
 
 AddMaintainerResult = Annotated[
-    MaintainerPayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
+    MaintainerPayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict | UnexpectedError,
     strawberry.union("AddMaintainerResult"),
 ]
 RemoveMaintainerResult = Annotated[
-    MaintainerPayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict,
+    MaintainerPayload | ValidationError | NotAuthenticated | NotAllowed | NotFound | Conflict | UnexpectedError,
     strawberry.union("RemoveMaintainerResult"),
 ]

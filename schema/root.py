@@ -3,6 +3,7 @@
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
+from strawberry.extensions import FieldExtension
 from strawberry.types import ExecutionContext
 
 import resolvers.auth
@@ -15,10 +16,17 @@ import resolvers.release_mutations
 import resolvers.releases
 import resolvers.stats
 import resolvers.users
+from schema.bounds import BoundedTextArguments, RejectOverlongText
 from schema.classifier import Classifier
 from schema.connection import Connection
 from schema.document_cache import DocumentCache
-from schema.extensions import ExecutionSlots, MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
+from schema.extensions import (
+    ExecutionSlots,
+    MaskUnexpectedErrors,
+    RejectUnstorableText,
+    StorableTextArguments,
+    UnexpectedErrorResult,
+)
 from schema.mutations import (
     AddMaintainerResult,
     CreatePackageResult,
@@ -72,48 +80,53 @@ class Query:
     stats: Stats = strawberry.field(resolver=resolvers.stats.stats, description="Counts over the whole index.")
 
 
+def mutation_extensions() -> list[FieldExtension]:
+    """What every mutation field runs around its resolver; the last wraps all the others."""
+    return [StorableTextArguments(), BoundedTextArguments(), UnexpectedErrorResult()]
+
+
 @strawberry.type(description="Changes; each one commits or rolls back as a unit and answers with a typed result.")
 class Mutation:
     register: RegisterResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.auth.register,
         description="Create an account; the answer signs it in.",
     )
     login: LoginResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.auth.login,
         description="Sign in; the same answer for a wrong password or email.",
     )
     create_package: CreatePackageResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.package_mutations.create_package,
         description="The caller becomes its first owner.",
     )
     update_package: UpdatePackageResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.package_mutations.update_package,
         description="Maintainers only.",
     )
     delete_package: DeletePackageResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.package_mutations.delete_package,
         description="Owners only. Deletes the package with all its releases, maintainer and classifier links.",
     )
     publish_release: PublishReleaseResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.release_mutations.publish_release,
         description="Maintainers only. The package's `updatedAt` becomes the release's `createdAt`.",
     )
     yank_release: YankReleaseResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.release_mutations.yank_release,
         description="Maintainers only. `yanked: false` takes a yank back.",
     )
     add_maintainer: AddMaintainerResult = strawberry.field(
-        extensions=[StorableTextArguments()], resolver=resolvers.maintainers.add_maintainer, description="Owners only."
+        extensions=mutation_extensions(), resolver=resolvers.maintainers.add_maintainer, description="Owners only."
     )
     remove_maintainer: RemoveMaintainerResult = strawberry.field(
-        extensions=[StorableTextArguments()],
+        extensions=mutation_extensions(),
         resolver=resolvers.maintainers.remove_maintainer,
         description="Owners only; the last owner cannot be removed.",
     )
@@ -129,5 +142,12 @@ schema = Schema(
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
     # PersistedQueries first: it may raise before the others start, and it fills in the text they all read.
-    extensions=[PersistedQueries, DocumentCache, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
+    extensions=[
+        PersistedQueries,
+        DocumentCache,
+        RejectUnstorableText,
+        RejectOverlongText,
+        ExecutionSlots,
+        MaskUnexpectedErrors,
+    ],
 )

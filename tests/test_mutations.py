@@ -22,6 +22,7 @@ fragment Failures on Error {
   message
   ... on ValidationError { field problems { field message } }
   ... on Conflict { conflictField: field }
+  ... on UnexpectedError { requestId }
 }
 """
 PACKAGE_FIELDS = """

@@ -19,6 +19,7 @@ from schema.classifier import Classifier
 from schema.connection import Connection
 from schema.document_cache import DocumentCache
 from schema.extensions import ExecutionSlots, MaskUnexpectedErrors, RejectUnstorableText, StorableTextArguments
+from schema.limits import QueryLimits
 from schema.mutations import (
     AddMaintainerResult,
     CreatePackageResult,
@@ -127,5 +128,6 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[DocumentCache, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
+    # QueryLimits after DocumentCache: it reads a kept document, and refuses before DocumentCache would keep one.
+    extensions=[DocumentCache, QueryLimits, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
 )

@@ -12,7 +12,7 @@ that depends on the variables and the page cap (on every request).
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -86,22 +86,34 @@ class CostPlan:
     """An operation's fields as the cost sees them; fragments used several times are shared, not copied."""
 
     steps: tuple[Step, ...]
+    variables: frozenset[str]  # those that give a size
+    # By page cap, the cost of a plan whose sizes use no variable: most documents are computed once, not per request.
+    fixed: dict[int, int] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(
         cls, schema: GraphQLSchema, document_fragments: Mapping[str, FragmentDefinitionNode], operation: Any
     ) -> "CostPlan":
-        return cls(_Planner(schema, document_fragments, operation).plan())
+        planner = _Planner(schema, document_fragments, operation)
+        steps = planner.plan()
+        return cls(steps, frozenset(planner.variables))
 
     def cost(self, variables: Mapping[str, Any] | None, page_cap: int) -> int:
         """The operation's cost with these variables; linear in the plan's size, whatever the fragments."""
+        if not self.variables:
+            found = self.fixed.get(page_cap)
+            if found is None:
+                found = self.fixed[page_cap] = self._cost({}, page_cap)
+            return found
+        return self._cost(variables or {}, page_cap)
+
+    def _cost(self, variables: Mapping[str, Any], page_cap: int) -> int:
         known: dict[int, int] = {}
-        values = variables or {}
 
         def of(step: Step) -> int:
             found = known.get(id(step))
             if found is None:
-                times = max((size.of(values, page_cap) for size in step.sizes), default=1)
+                times = max((size.of(variables, page_cap) for size in step.sizes), default=1)
                 found = times * (step.weight + sum(of(child) for child in step.children)) if times else 0
                 known[id(step)] = found
             return found
@@ -140,6 +152,7 @@ class _Planner:
         self.bounds = introspection_bounds(schema)
         self.expanded: dict[tuple[str, str, tuple[Size, ...], bool], tuple[Step, ...]] = {}
         self.expanding: set[str] = set()
+        self.variables: set[str] = set()
 
     def plan(self) -> tuple[Step, ...]:
         root = {
@@ -235,6 +248,7 @@ class _Planner:
 
     def size(self, value: Any, default: Any) -> Size:
         if isinstance(value, VariableNode):
+            self.variables.add(value.name.value)
             written = self.defaults.get(value.name.value)
             return Size(
                 variable=value.name.value,

@@ -8,12 +8,22 @@ from typing import Any
 import httpx
 import pytest
 import strawberry.schema.schema as strawberry_schema
-from graphql import get_introspection_query
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    get_introspection_query,
+    get_named_type,
+    is_leaf_type,
+)
+from strawberry.types.field import StrawberryField
 
 from app import Settings, create_app
 from models.db import Maker
 from models.passwords import Passwords
 from schema import limits
+from schema.cost import LIST_BOUND
 from schema.document_cache import DocumentCache, LruCache
 from schema.root import schema
 from tests.conftest import GraphQLClient, SqlCounter, settings_for_tests
@@ -502,6 +512,31 @@ async def test_four_nested_connections_of_a_hundred_are_refused(client: GraphQLC
     error = await refused(client, sql, text)
     assert (error["code"], error["limit"]) == ("QUERY_TOO_COMPLEX", 100_000)
     assert error["measured"] > 100**4
+
+
+async def test_introspection_nested_through_type_references_is_refused(client: GraphQLClient, sql: SqlCounter) -> None:
+    inner = "name"
+    for _ in range(4):
+        inner = f"fields {{ type {{ {inner} }} }}"
+    error = await refused(client, sql, "{ __schema { types { " + inner + " } } }")
+    assert (error["code"], error["limit"]) == ("QUERY_TOO_COMPLEX", 100_000)
+
+
+def test_every_list_of_objects_declares_how_long_it_can_be() -> None:
+    """A list field added without a size argument or a `list_bound` would cost as a full page, silently."""
+    undeclared = []
+    for type_ in schema._schema.type_map.values():
+        if type_.name.startswith("__") or not isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        for name, field in type_.fields.items():
+            listed = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+            if not isinstance(listed, GraphQLList) or is_leaf_type(get_named_type(listed)):
+                continue
+            definition = (field.extensions or {}).get("strawberry-definition")
+            assert isinstance(definition, StrawberryField)
+            if not set(field.args) & {"first", "last", "limit"} and LIST_BOUND not in definition.metadata:
+                undeclared.append(f"{type_.name}.{name}")
+    assert undeclared == []
 
 
 # Every way in, every answer

@@ -569,6 +569,17 @@ async def test_a_kept_document_is_refused_by_an_app_with_lower_limits(
     assert (await refused(small, sql, aliased_stats(4)))["code"] == "TOO_MANY_ALIASES"
 
 
+async def test_a_kept_document_counts_its_tokens_for_an_app_with_lower_limits(
+    client: GraphQLClient, small: GraphQLClient, sql: SqlCounter
+) -> None:
+    text = "{ stats { packageCount " + "__typename " * 144 + "} }"  # 150 tokens
+    await client.query(text)
+    limits._known_facts = LruCache()
+    error = await refused(small, sql, text)
+    assert (error["code"], error["measured"], error["limit"]) == ("TOO_MANY_TOKENS", 150, 100)
+    assert "150 tokens" in error["message"]
+
+
 async def test_the_cost_is_reported_only_when_a_setting_asks(client: GraphQLClient, small: GraphQLClient) -> None:
     answer = await client.execute(STATS)
     assert answer["data"] == {"stats": {"packageCount": 0}}

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     page_size_default: int = 20
     page_size_max: int = 100
     max_concurrent_operations: int = Field(default=4, ge=1)
+    # What one document may ask for, checked before it runs (schema/limits.py); the defaults leave every query
+    # of bench/queries and of README.md several times its needs (tests/test_limits.py measures them).
+    max_document_bytes: int = Field(default=32 * 1024, ge=1)
+    max_document_tokens: int = Field(default=2000, ge=1)
+    max_document_operations: int = Field(default=20, ge=1)
+    max_document_aliases: int = Field(default=50, ge=0)
+    max_root_fields: int = Field(default=20, ge=1)
+    max_query_depth: int = Field(default=24, ge=1)
+    max_query_cost: int = Field(default=100_000, ge=1)
+    report_cost: bool = False  # `extensions.cost` in every accepted answer
     graphiql: bool = True
     # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
     demo_data: bool = True

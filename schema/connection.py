@@ -8,6 +8,7 @@ import strawberry
 
 from loaders.paging import CursorError, Ordering, Page, Slice
 from schema.context import Info
+from schema.cost import ONE_PAGE, list_bound
 from schema.errors import BadArgument
 
 NodeT = TypeVar("NodeT")
@@ -42,7 +43,7 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type(description="One page of a list, with its cursors and the size of the whole list.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    edges: list[Edge[NodeT]] = strawberry.field(metadata=list_bound(ONE_PAGE))
     slice: strawberry.Private[Slice[Any]]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
     outside: strawberry.Private[Callable[[], Awaitable[bool]]]

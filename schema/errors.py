@@ -3,6 +3,10 @@
 import strawberry
 from graphql import GraphQLError
 
+from schema.cost import list_bound
+
+PROBLEMS = 10  # for the query cost: one per input field, and no input has more
+
 
 class BadArgument(GraphQLError):
     """An argument the client can fix; the message names it, and so does `extensions.argument`."""
@@ -25,7 +29,7 @@ class FieldProblem:
 @strawberry.type(description="The input was refused; `problems` lists every failing field at once.")
 class ValidationError(Error):
     field: str = strawberry.field(description="The first failing field.")
-    problems: list[FieldProblem]
+    problems: list[FieldProblem] = strawberry.field(metadata=list_bound(PROBLEMS))
 
     @classmethod
     def of(cls, problems: list[FieldProblem]) -> "ValidationError":

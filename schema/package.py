@@ -12,6 +12,7 @@ from loaders.package import PACKAGE_ORDERINGS
 from loaders.paging import Ordering
 from schema.connection import Connection, OrderDirection, page_of
 from schema.context import Info
+from schema.cost import list_bound
 from schema.ids import row_ids
 from schema.release import Release, ReleaseOrder
 from schema.row import RowType
@@ -19,6 +20,11 @@ from schema.row import RowType
 if TYPE_CHECKING:
     from schema.classifier import Classifier
     from schema.user import User
+
+# What the query cost counts for the lists that take no page arguments (see schema/cost.py): more than most
+# packages have; a package with more still answers in full, it only costs more than it was counted.
+MAINTAINERS = 10
+CLASSIFIERS = 30
 
 
 @strawberry.type(description="A project published on the index.")
@@ -59,13 +65,13 @@ class Package(RowType, relay.Node):
     async def release_count(self, info: Info) -> int:
         return await info.context.loaders.release_count_by_package_id.load(self.id)
 
-    @strawberry.field(description="The users who maintain the package, by name.")
+    @strawberry.field(description="The users who maintain the package, by name.", metadata=list_bound(MAINTAINERS))
     async def maintainers(self, info: Info) -> list[Annotated["User", strawberry.lazy("schema.user")]]:
         from schema.user import User
 
         return [User.from_row(row) for row in await info.context.loaders.maintainers_by_package_id.load(self.id)]
 
-    @strawberry.field(description="The package's trove classifiers, by name.")
+    @strawberry.field(description="The package's trove classifiers, by name.", metadata=list_bound(CLASSIFIERS))
     async def classifiers(self, info: Info) -> list[Annotated["Classifier", strawberry.lazy("schema.classifier")]]:
         from schema.classifier import Classifier
 

@@ -27,6 +27,7 @@ from schema.extensions import (
     StorableTextArguments,
     UnexpectedErrorResult,
 )
+from schema.limits import QueryLimits
 from schema.mutations import (
     AddMaintainerResult,
     CreatePackageResult,
@@ -142,9 +143,11 @@ schema = Schema(
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
     # PersistedQueries first: it may raise before the others start, and it fills in the text they all read.
+    # QueryLimits after DocumentCache: it reads a kept document, and refuses before DocumentCache would keep one.
     extensions=[
         PersistedQueries,
         DocumentCache,
+        QueryLimits,
         RejectUnstorableText,
         RejectOverlongText,
         ExecutionSlots,

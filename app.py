@@ -145,7 +145,9 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
                 secret=secret,
                 executing=executing,
                 viewer_id=caller.user_id,
+                viewer_key=caller.key,
                 auth_problem=caller.problem,
+                token_refused=caller.refused,
             )
         finally:
             await db.close()

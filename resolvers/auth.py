@@ -19,7 +19,8 @@ EMAIL_TAKEN = Conflict(field="email", message="An account with this email alread
 
 
 def signed_in_as(info: Info, row: models.User) -> AuthPayload:
-    token = tokens.issue(row.id, secret=info.context.secret, lifetime=info.context.settings.token_lifetime)
+    ctx = info.context
+    token = tokens.issue(row.id, row.token_key, secret=ctx.secret, lifetime=ctx.settings.token_lifetime)
     return AuthPayload(user=User.from_row(row), token=token)
 
 

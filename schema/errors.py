@@ -11,6 +11,16 @@ class BadArgument(GraphQLError):
         super().__init__(f"`{argument}` {message}", extensions={"code": "BAD_USER_INPUT", "argument": argument})
 
 
+class Unauthenticated(GraphQLError):
+    """A token was sent but signs no one in: expired, forged, or of an account that is gone. Never anonymous."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
+
+
+GONE = "The token's account no longer exists or no longer accepts it; sign in again."
+
+
 @strawberry.interface(description="An expected failure of a mutation; clients switch on `__typename`.")
 class Error:
     message: str

@@ -15,6 +15,7 @@ import resolvers.release_mutations
 import resolvers.releases
 import resolvers.stats
 import resolvers.users
+from schema.authentication import RejectRefusedTokens
 from schema.classifier import Classifier
 from schema.connection import Connection
 from schema.document_cache import DocumentCache
@@ -127,5 +128,5 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[DocumentCache, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
+    extensions=[DocumentCache, RejectUnstorableText, RejectRefusedTokens, ExecutionSlots, MaskUnexpectedErrors],
 )

@@ -5,6 +5,7 @@ import asyncio
 import functools
 import gc
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,13 @@ DEFAULT_DATABASE_URL = "sqlite:///./cheeseshop.db"
 GRAPHIQL_DIR = ROOT / "static" / "graphiql"
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the platform tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     """Configuration, from the environment (or a `.env` file); each field is the upper-case variable."""
 
@@ -56,6 +64,9 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_cost: int = 64 * 1024  # KiB
     password_parallelism: int = 4
+    # Hashes run on a pool of their own, one per core; past the queue bound a sign-in answers TryAgainLater.
+    password_workers: int = Field(default_factory=lambda: cores(), ge=1)
+    password_queue_max: int | None = Field(default=None, ge=1)  # running + waiting; None: 2 x PASSWORD_WORKERS
 
     @field_validator("database_url")
     @classmethod
@@ -73,6 +84,10 @@ class Settings(BaseSettings):
         if not 1 <= self.page_size_default <= self.page_size_max:
             raise ValueError("PAGE_SIZE_DEFAULT must be at least 1 and at most PAGE_SIZE_MAX")
         return self
+
+    @property
+    def password_queue_bound(self) -> int:
+        return self.password_queue_max or 2 * self.password_workers
 
     @property
     def token_lifetime(self) -> timedelta:
@@ -103,7 +118,10 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if sessionmaker is not None:  # the caller owns the engine
-            yield
+            try:
+                yield
+            finally:
+                passwords.close()
             return
         engine = make_engine(
             settings.database_url,
@@ -123,12 +141,15 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             yield
         finally:
             await engine.dispose()
+            passwords.close()
 
     secret = settings.secret_key or development_secret()
     passwords = Passwords(
         time_cost=settings.password_time_cost,
         memory_cost=settings.password_memory_cost,
         parallelism=settings.password_parallelism,
+        workers=settings.password_workers,
+        queue_max=settings.password_queue_bound,
     )
 
     executing = asyncio.Semaphore(settings.max_concurrent_operations)

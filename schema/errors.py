@@ -63,6 +63,11 @@ class Conflict(Error):
     field: str | None = None
 
 
+@strawberry.type(description="Too many requests like this one right now; nothing was done. Ask again later.")
+class TryAgainLater(Error):
+    retry_after_seconds: int = strawberry.field(description="How long to wait before asking again.")
+
+
 class Refused(Exception):
     """Raised inside a unit of work to roll it back and answer with `error`."""
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.errors import Conflict, NotAllowed, NotAuthenticated, NotFound, ValidationError
+from schema.errors import Conflict, NotAllowed, NotAuthenticated, NotFound, TryAgainLater, ValidationError
 from schema.package import Package
 from schema.release import Release
 from schema.user import User
@@ -24,8 +24,10 @@ class AuthPayload:
     token: str = strawberry.field(description="Send it as `Authorization: Bearer <token>`.")
 
 
-RegisterResult = Annotated[AuthPayload | ValidationError | Conflict, strawberry.union("RegisterResult")]
-LoginResult = Annotated[AuthPayload | ValidationError | NotAuthenticated, strawberry.union("LoginResult")]
+RegisterResult = Annotated[AuthPayload | ValidationError | Conflict | TryAgainLater, strawberry.union("RegisterResult")]
+LoginResult = Annotated[
+    AuthPayload | ValidationError | NotAuthenticated | TryAgainLater, strawberry.union("LoginResult")
+]
 
 
 @strawberry.input(description="A new package; the caller becomes its first owner.")

@@ -45,6 +45,8 @@ def settings_for_tests(**overrides: Any) -> Settings:
         "password_time_cost": 1,
         "password_memory_cost": 1024,
         "password_parallelism": 1,
+        # Races send twenty sign-ins at once; the bound itself is tested with a pool of its own.
+        "password_queue_max": 100,
     }
     return Settings(**{**defaults, **overrides})
 

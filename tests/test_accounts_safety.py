@@ -1,14 +1,29 @@
 """Accounts under abuse: tokens that outlive their account, ids never handed out twice, who finds whom by email."""
 
+import asyncio
+import threading
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import delete, update
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import app
 import models
-from tests.conftest import GraphQLClient, SqlCounter
-from tests.test_tokens import CREATE_PACKAGE, VIEWER, answer, bearer, register, row_id
+from models.db import Maker
+from tests.conftest import GraphQLClient, SqlCounter, settings_for_tests
+from tests.test_tokens import CREATE_PACKAGE, REGISTER, VIEWER, answer, app_client, bearer, register, row_id
 
+LOGIN = """
+mutation($email: String!) {
+  login(email: $email, password: "correct horse battery staple") {
+    __typename ... on TryAgainLater { message retryAfterSeconds }
+  }
+}
+"""
 USER_BY_EMAIL = "query($email: String!) { user(email: $email) { name email } }"
 DELETE_PACKAGE = """
 mutation($name: String!) { deletePackage(package: $name) { __typename ... on DeletePackagePayload { deletedId } } }
@@ -123,3 +138,106 @@ async def test_user_by_email_runs_the_same_statements_for_a_registered_and_an_un
     assert known == nobody == {"data": {"user": None}}
     assert registered == unknown
     assert len(registered) == 1
+
+
+# password hashing is bounded
+
+
+class Gate:
+    """Holds every argon2 hash and verification in its thread until it is opened."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+
+    def wait(self) -> None:
+        assert self.open.wait(timeout=30), "the gate was never opened"
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    gate = Gate()
+    hash_, verify = PasswordHasher.hash, PasswordHasher.verify
+
+    def held_hash(self: PasswordHasher, password: str | bytes, *, salt: bytes | None = None) -> str:
+        gate.wait()
+        return hash_(self, password, salt=salt)
+
+    def held_verify(self: PasswordHasher, hash: str | bytes, password: str | bytes) -> bool:
+        gate.wait()
+        return verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "hash", held_hash)
+    monkeypatch.setattr(PasswordHasher, "verify", held_verify)
+    yield gate
+    gate.open.set()  # no thread is left waiting
+
+
+async def burst(http: httpx.AsyncClient, document: str, variables: list[dict[str, Any]], answered: int) -> Any:
+    """Sends every request at once; returns the requests still waiting once `answered` of them have answered."""
+    tasks = [asyncio.create_task(answer(http, document, v)) for v in variables]
+    enough = asyncio.Event()
+
+    def one_answered(_: object) -> None:
+        if sum(task.done() for task in tasks) >= answered:
+            enough.set()
+
+    for task in tasks:
+        task.add_done_callback(one_answered)
+    async with asyncio.timeout(10):
+        await enough.wait()
+    await asyncio.sleep(0.2)  # none of the rest answers while the hashes are held
+    return tasks
+
+
+async def user_count(sessionmaker: Maker) -> int:
+    async with sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(models.User)) or 0
+
+
+async def test_registrations_past_the_password_queue_are_told_to_try_again_later_at_once(
+    sessionmaker: Maker, gate: Gate
+) -> None:
+    settings = settings_for_tests(password_workers=1, password_queue_max=2)
+    same = {"name": "Ada Lovelace", "email": "ada@example.org", "password": "correct horse battery staple"}
+    async with app_client(settings, sessionmaker) as http:
+        tasks = await burst(http, REGISTER, [{"input": same}] * 20, answered=18)
+
+        held = [task for task in tasks if not task.done()]
+        refused = [task.result()["data"]["register"] for task in tasks if task.done()]
+        assert len(held) == 2
+        assert {result["__typename"] for result in refused} == {"TryAgainLater"}
+        assert await user_count(sessionmaker) == 0  # nothing written by those refused
+        gate.open.set()
+        finished = [(await task)["data"]["register"]["__typename"] for task in held]
+
+    assert sorted(finished) == ["AuthPayload", "Conflict"]
+    assert await user_count(sessionmaker) == 1
+
+
+async def test_sign_ins_past_the_password_queue_are_refused_before_any_sql_decoys_included(
+    sessionmaker: Maker, sql: SqlCounter, gate: Gate
+) -> None:
+    settings = settings_for_tests(password_workers=1, password_queue_max=2)
+    async with app_client(settings, sessionmaker) as http:
+        gate.open.set()
+        await register(http)
+        gate.open.clear()
+        # Unknown addresses: each checks the decoy hash, which must queue like any other.
+        emails = [{"email": f"nobody{i}@example.org"} for i in range(20)]
+        tasks = await burst(http, LOGIN, emails, answered=18)
+        with sql.expect(0):
+            one_more = await answer(http, LOGIN, {"email": "ada@example.org"})
+        gate.open.set()
+        results = [(await task)["data"]["login"] for task in tasks]
+
+    assert one_more["data"]["login"]["__typename"] == "TryAgainLater"
+    assert one_more["data"]["login"]["retryAfterSeconds"] >= 1
+    assert sorted(result["__typename"] for result in results) == ["NotAuthenticated"] * 2 + ["TryAgainLater"] * 18
+
+
+def test_the_password_pool_has_a_worker_per_core_and_queues_twice_as_many_by_default() -> None:
+    settings = app.Settings(database_url="sqlite://")
+
+    assert settings.password_workers == app.cores() >= 1
+    assert settings.password_queue_bound == 2 * settings.password_workers
+    assert app.Settings(database_url="sqlite://", password_queue_max=5).password_queue_bound == 5

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # Hashes run on a pool of their own, one per core; past the queue bound a sign-in answers TryAgainLater.
     password_workers: int = Field(default_factory=lambda: cores(), ge=1)
     password_queue_max: int | None = Field(default=None, ge=1)  # running + waiting; None: 2 x PASSWORD_WORKERS
+    # login/register calls per client address and per email in each window, shared by every replica; None: off.
+    auth_rate_limit: int | None = Field(default=None, ge=1)
+    auth_rate_window_seconds: int = Field(default=60, ge=1)
+    # Behind one proxy that appends the caller's address to X-Forwarded-For: count its last entry, not the peer.
+    auth_rate_trust_forwarded_for: bool = False
 
     @field_validator("database_url")
     @classmethod

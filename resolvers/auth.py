@@ -10,6 +10,7 @@ import models
 from models.base import utcnow
 from models.passwords import PasswordsBusy
 from resolvers import tokens
+from resolvers.attempts import too_many
 from resolvers.validation import Checks
 from resolvers.work import write
 from schema.context import Info
@@ -50,6 +51,12 @@ async def register(info: Info, input: RegisterInput) -> RegisterResult:
     if not 10 <= len(input.password) <= 1024:
         checks.fail("password", "must be 10 to 1,024 characters long.")
 
+    retry_after = info.context.passwords.busy()
+    if retry_after is not None:  # before any SQL, as for login
+        return try_again_later(retry_after)
+    refused = await too_many(info, input.email)
+    if refused is not None:
+        return refused
     # Hashed before the unit of work, which holds a write lock on SQLite while it runs.
     try:
         password_hash = await info.context.passwords.hash(input.password) if not checks.problems else ""
@@ -74,6 +81,9 @@ async def login(info: Info, email: str, password: str) -> LoginResult:
     retry_after = ctx.passwords.busy()
     if retry_after is not None:  # before any SQL: a refused sign-in costs the database nothing
         return try_again_later(retry_after)
+    refused = await too_many(info, email)
+    if refused is not None:
+        return refused
     row = await ctx.db.scalar(select(models.User).where(models.User.email == email.strip().lower()))
     try:
         if not await ctx.passwords.check(row.password_hash if row else None, password) or row is None:

@@ -25,7 +25,7 @@ from migrations.runner import upgrade
 from models import Base
 from models.db import Maker, make_engine, make_sessionmaker
 
-TABLES = "users, packages, releases, maintainers, classifiers, package_classifiers"
+TABLES = "users, packages, releases, maintainers, classifiers, package_classifiers, auth_attempts"
 
 
 def postgres_test_url() -> str | None:

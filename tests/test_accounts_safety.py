@@ -2,7 +2,8 @@
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import app
 import models
 from models.db import Maker
+from resolvers import attempts
 from tests.conftest import GraphQLClient, SqlCounter, settings_for_tests
 from tests.test_tokens import CREATE_PACKAGE, REGISTER, VIEWER, answer, app_client, bearer, register, row_id
 
@@ -241,3 +243,115 @@ def test_the_password_pool_has_a_worker_per_core_and_queues_twice_as_many_by_def
     assert settings.password_workers == app.cores() >= 1
     assert settings.password_queue_bound == 2 * settings.password_workers
     assert app.Settings(database_url="sqlite://", password_queue_max=5).password_queue_bound == 5
+
+
+# the optional rate limit on login and register
+
+LIMITED = {"auth_rate_limit": 3, "auth_rate_window_seconds": 60}
+
+
+@asynccontextmanager
+async def from_address(sessionmaker: Maker, address: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose requests come from `address`, to an app of its own on the test's database."""
+    asgi = app.create_app(settings_for_tests(**settings), sessionmaker=sessionmaker)
+    transport = httpx.ASGITransport(app=asgi, client=(address, 4242))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        yield http
+
+
+async def login_as(http: httpx.AsyncClient, email: str, headers: dict[str, str] | None = None) -> str:
+    body = await answer(http, LOGIN, {"email": email}, headers)
+    typename: str = body["data"]["login"]["__typename"]
+    return typename
+
+
+async def attempt_rows(sessionmaker: Maker) -> list[tuple[int, int]]:
+    async with sessionmaker() as session:
+        rows = await session.execute(select(models.AuthAttempt.window_start, models.AuthAttempt.attempts))
+        return sorted((start, attempts) for start, attempts in rows)
+
+
+async def test_without_a_rate_limit_sign_ins_are_never_counted(sessionmaker: Maker) -> None:
+    async with from_address(sessionmaker, "10.0.0.1") as http:
+        answers = [await login_as(http, "ada@example.org") for _ in range(10)]
+
+    assert answers == ["NotAuthenticated"] * 10
+    assert await attempt_rows(sessionmaker) == []
+
+
+async def test_one_email_is_limited_whichever_address_tries_it(sessionmaker: Maker) -> None:
+    async with (
+        from_address(sessionmaker, "10.0.0.1", **LIMITED) as first,
+        from_address(sessionmaker, "10.0.0.2", **LIMITED) as second,
+    ):
+        await register(first)  # one attempt for ada and for the first address
+        tried = [await login_as(first, "ada@example.org"), await login_as(second, "ADA@example.org ")]
+        refused = (await answer(second, LOGIN, {"email": "ada@example.org"}))["data"]["login"]
+        other = await login_as(second, "grace@example.org")
+
+    assert tried == ["AuthPayload", "AuthPayload"]  # a sign-in that succeeds is an attempt too
+    assert refused["__typename"] == "TryAgainLater"
+    assert 1 <= refused["retryAfterSeconds"] <= 60
+    assert other == "NotAuthenticated"
+
+
+async def test_one_address_is_limited_whichever_email_it_tries(sessionmaker: Maker) -> None:
+    async with from_address(sessionmaker, "10.0.0.3", **LIMITED) as http:
+        tried = [await login_as(http, f"user{i}@example.org") for i in range(3)]
+        variables = {"input": {"name": "Ada", "email": "ada@example.org", "password": "correct horse battery staple"}}
+        refused = (await answer(http, REGISTER, variables))["data"]["register"]["__typename"]
+
+    assert tried == ["NotAuthenticated"] * 3
+    assert refused == "TryAgainLater"
+    assert await user_count(sessionmaker) == 0  # the refused registration wrote nothing
+
+
+async def test_the_rate_limit_holds_across_replicas_on_one_database(sessionmaker: Maker) -> None:
+    async with (
+        from_address(sessionmaker, "10.0.0.4", **LIMITED) as replica_a,
+        from_address(sessionmaker, "10.0.0.4", **LIMITED) as replica_b,
+    ):
+        tried = [await login_as(http, "ada@example.org") for http in (replica_a, replica_b, replica_a)]
+        refused = [await login_as(http, "ada@example.org") for http in (replica_b, replica_a)]
+
+    assert tried == ["NotAuthenticated"] * 3
+    assert refused == ["TryAgainLater"] * 2
+
+
+async def test_a_new_window_lets_sign_ins_through_again_and_prunes_the_old_counts(
+    sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = 1_800_000_000.0
+    monkeypatch.setattr(attempts, "clock", lambda: now)
+    async with from_address(sessionmaker, "10.0.0.5", **LIMITED) as http:
+        tried = [await login_as(http, "ada@example.org") for _ in range(4)]
+        now += 60
+        later = await login_as(http, "ada@example.org")
+
+    assert tried == ["NotAuthenticated"] * 3 + ["TryAgainLater"]
+    assert later == "NotAuthenticated"
+    assert await attempt_rows(sessionmaker) == [(1_800_000_000 + 60 - 1_800_000_000 % 60, 1)] * 2
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+async def test_x_forwarded_for_names_the_address_only_when_the_settings_trust_it(
+    sessionmaker: Maker, trusted: bool
+) -> None:
+    settings = {**LIMITED, "auth_rate_trust_forwarded_for": trusted}
+    async with from_address(sessionmaker, "10.0.0.6", **settings) as proxy:
+        answers = [
+            await login_as(proxy, f"user{i}@example.org", {"X-Forwarded-For": f"203.0.113.9, 198.51.100.{i}"})
+            for i in range(4)
+        ]
+
+    # Trusted, each request comes from its own address (the last entry); untrusted, all from the proxy's.
+    expected = ["NotAuthenticated"] * 4 if trusted else ["NotAuthenticated"] * 3 + ["TryAgainLater"]
+    assert answers == expected
+
+
+async def test_concurrent_attempts_are_each_counted_once(sessionmaker: Maker) -> None:
+    async with from_address(sessionmaker, "10.0.0.7", auth_rate_limit=5, auth_rate_window_seconds=60) as http:
+        answers = await asyncio.gather(*(login_as(http, "ada@example.org") for _ in range(20)))
+
+    assert sorted(answers) == ["NotAuthenticated"] * 5 + ["TryAgainLater"] * 15
+    assert [attempts for _, attempts in await attempt_rows(sessionmaker)] == [20, 20]

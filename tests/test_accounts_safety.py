@@ -10,7 +10,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import app
 import models
@@ -355,3 +355,28 @@ async def test_concurrent_attempts_are_each_counted_once(sessionmaker: Maker) ->
 
     assert sorted(answers) == ["NotAuthenticated"] * 5 + ["TryAgainLater"] * 15
     assert [attempts for _, attempts in await attempt_rows(sessionmaker)] == [20, 20]
+
+
+async def test_the_rate_limit_costs_one_counting_write_and_a_refused_attempt_nothing_more(
+    sessionmaker: Maker, engine: AsyncEngine, sql: SqlCounter
+) -> None:
+    async with (
+        from_address(sessionmaker, "10.0.0.8") as unlimited,
+        from_address(sessionmaker, "10.0.0.8", auth_rate_limit=1) as limited,
+    ):
+        with sql.count() as plain:
+            assert await login_as(unlimited, "ada@example.org") == "NotAuthenticated"
+        with sql.count() as counted:
+            assert await login_as(limited, "ada@example.org") == "NotAuthenticated"
+        with sql.count() as refused:
+            assert await login_as(limited, "ada@example.org") == "TryAgainLater"
+
+    def heads(statements: list[str]) -> list[str]:
+        return [" ".join(statement.split()[:3]) for statement in statements]
+
+    # The upsert and the pruning, in a transaction of their own (SQLite opens it with BEGIN IMMEDIATE).
+    extra = ["INSERT INTO auth_attempts", "DELETE FROM auth_attempts"]
+    if engine.dialect.name == "sqlite":
+        extra.insert(0, "BEGIN IMMEDIATE")
+    assert heads(counted) == extra + heads(plain)
+    assert heads(refused) == extra

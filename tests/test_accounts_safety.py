@@ -26,6 +26,9 @@ mutation($email: String!) {
   }
 }
 """
+PUBLISH = """
+mutation($input: PublishReleaseInput!) { publishRelease(input: $input) { ... on ReleasePayload { release { id } } } }
+"""
 USER_BY_EMAIL = "query($email: String!) { user(email: $email) { name email } }"
 DELETE_PACKAGE = """
 mutation($name: String!) { deletePackage(package: $name) { __typename ... on DeletePackagePayload { deletedId } } }
@@ -96,19 +99,30 @@ async def test_a_valid_token_still_costs_no_more_statements_for_the_viewer(
 # ids are never handed out twice
 
 
-async def test_a_deleted_packages_global_id_stays_null_after_a_new_package(client: GraphQLClient) -> None:
+async def publish(client: GraphQLClient, package: str, token: str) -> str:
+    """The global ID of a new release 1.0 of `package`."""
+    body = await answer(client.http, PUBLISH, {"input": {"package": package, "version": "1.0"}}, bearer(token))
+    release_id: str = body["data"]["publishRelease"]["release"]["id"]
+    return release_id
+
+
+async def test_a_deleted_packages_and_releases_global_ids_stay_null_after_new_ones(client: GraphQLClient) -> None:
     ada = await register(client.http)
-    spam = await create_package(client, "spam", ada["token"])
+    await create_package(client, "spam", ada["token"])
     spam_id = (await answer(client.http, '{ package(name: "spam") { id } }'))["data"]["package"]["id"]
+    spam_release_id = await publish(client, "spam", ada["token"])
     deleted = await answer(client.http, DELETE_PACKAGE, {"name": "spam"}, bearer(ada["token"]))
-    assert deleted["data"]["deletePackage"] == {"__typename": "DeletePackagePayload", "deletedId": spam_id}, spam
+    assert deleted["data"]["deletePackage"] == {"__typename": "DeletePackagePayload", "deletedId": spam_id}
 
     await create_package(client, "eggs", ada["token"])
+    eggs_release_id = await publish(client, "eggs", ada["token"])
 
     eggs_id = (await answer(client.http, '{ package(name: "eggs") { id } }'))["data"]["package"]["id"]
     assert eggs_id != spam_id
-    found = await answer(client.http, "query($id: ID!) { node(id: $id) { id } }", {"id": spam_id})
-    assert found == {"data": {"node": None}}
+    assert eggs_release_id != spam_release_id
+    for old in (spam_id, spam_release_id):
+        found = await answer(client.http, "query($id: ID!) { node(id: $id) { id } }", {"id": old})
+        assert found == {"data": {"node": None}}
 
 
 # user(email:)

@@ -5,6 +5,7 @@ import asyncio
 import functools
 import gc
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,13 @@ log = logging.getLogger("cheeseshop")
 ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "sqlite:///./cheeseshop.db"
 GRAPHIQL_DIR = ROOT / "static" / "graphiql"
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the platform tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -72,6 +80,14 @@ class Settings(BaseSettings):
     trusted_documents_only: bool = False
     persisted_document_max_bytes: int = Field(default=16 * 1024, ge=0)
     persisted_documents_max: int = Field(default=10_000, ge=0)
+    # Hashes run on a pool of their own, one per core; past the queue bound a sign-in answers TryAgainLater.
+    password_workers: int = Field(default_factory=lambda: cores(), ge=1)
+    password_queue_max: int | None = Field(default=None, ge=1)  # running + waiting; None: 2 x PASSWORD_WORKERS
+    # login/register calls per client address and per email in each window, shared by every replica; None: off.
+    auth_rate_limit: int | None = Field(default=None, ge=1)
+    auth_rate_window_seconds: int = Field(default=60, ge=1)
+    # Behind one proxy that appends the caller's address to X-Forwarded-For: count its last entry, not the peer.
+    auth_rate_trust_forwarded_for: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -89,6 +105,10 @@ class Settings(BaseSettings):
         if not 1 <= self.page_size_default <= self.page_size_max:
             raise ValueError("PAGE_SIZE_DEFAULT must be at least 1 and at most PAGE_SIZE_MAX")
         return self
+
+    @property
+    def password_queue_bound(self) -> int:
+        return self.password_queue_max or 2 * self.password_workers
 
     @property
     def token_lifetime(self) -> timedelta:
@@ -123,7 +143,10 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if sessionmaker is not None:  # the caller owns the engine
-            yield
+            try:
+                yield
+            finally:
+                passwords.close()
             return
         engine = make_engine(
             settings.database_url,
@@ -143,12 +166,15 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             yield
         finally:
             await engine.dispose()
+            passwords.close()
 
     secret = settings.secret_key or development_secret()
     passwords = Passwords(
         time_cost=settings.password_time_cost,
         memory_cost=settings.password_memory_cost,
         parallelism=settings.password_parallelism,
+        workers=settings.password_workers,
+        queue_max=settings.password_queue_bound,
     )
 
     executing = asyncio.Semaphore(settings.max_concurrent_operations)
@@ -167,7 +193,9 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
                 executing=executing,
                 documents=documents,
                 viewer_id=caller.user_id,
+                viewer_key=caller.key,
                 auth_problem=caller.problem,
+                token_refused=caller.refused,
             )
         finally:
             await db.close()

@@ -519,7 +519,9 @@ async def user(info: Info, id: strawberry.ID | None = None, email: str | None = 
     if id is not None:
         return User.from_optional_row(await info.context.get(models.User, row_id_of(id, "User")))
     assert email is not None
-    stmt = select(models.User).where(models.User.email == email.strip().lower())
+    # As the app: an address finds its own account only.
+    own = models.User.id == (info.context.viewer_id or 0)
+    stmt = select(models.User).where(models.User.email == email.strip().lower(), own)
     return User.from_optional_row(await info.context.scalar(stmt))
 
 

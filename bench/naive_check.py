@@ -257,7 +257,7 @@ async def compare(pair: Pair, conn: AsyncConnection, secret: str, settings: Sett
         "email": email.upper(),
     }
     await pair.check("roots", ROOTS, roots)
-    await pair.check("roots as the user", ROOTS, roots, token=_token(user_ids[0], secret, settings))
+    await pair.check("roots as the user", ROOTS, roots, token=await _token(conn, user_ids[0], secret, settings))
     for refused in ({"size": 101}, {"size": -1}, {"cursor": "nonsense"}, {"cursor": cursors[0]}):
         await pair.check("refused", REFUSED_PACKAGES, refused)
     for limit in (-1, 101, None, 0):
@@ -285,7 +285,8 @@ async def _compare_publishing(pair: Pair, conn: AsyncConnection, secret: str, se
             )
         )
     ).scalar_one()
-    maintainer, outsider = _token(maintainer_id, secret, settings), _token(outsider_id, secret, settings)
+    maintainer = await _token(conn, maintainer_id, secret, settings)
+    outsider = await _token(conn, outsider_id, secret, settings)
 
     def release(version: str, **more: Any) -> dict[str, Any]:
         return {"input": {"package": name.upper(), "version": version, **more}}
@@ -294,7 +295,7 @@ async def _compare_publishing(pair: Pair, conn: AsyncConnection, secret: str, se
         (release("1.0"), None),
         (release("1.0"), "not a token"),
         (release("1.0"), outsider),
-        (release("1.0"), _token(2**31 - 1, secret, settings)),  # no such user
+        (release("1.0"), await _token(conn, 2**31 - 1, secret, settings)),  # no such user
         ({"input": {"package": "no-such-package", "version": "1.0"}}, maintainer),
         (release("not a version", url="ftp://x", size=-1), maintainer),
         (release("not a version", url="ftp://x"), outsider),
@@ -326,8 +327,10 @@ def _like(shape: Json, value: Json) -> Json:
     return value
 
 
-def _token(user_id: int, secret: str, settings: Settings) -> str:
-    return tokens.issue(user_id, secret=secret, lifetime=settings.token_lifetime)
+async def _token(conn: AsyncConnection, user_id: int, secret: str, settings: Settings) -> str:
+    """A token for `user_id`, bound to its account's key (any key when there is no such account)."""
+    key = (await conn.execute(select(models.User.token_key).where(models.User.id == user_id))).scalar()
+    return tokens.issue(user_id, key or "no-such-account", secret=secret, lifetime=settings.token_lifetime)
 
 
 async def _samples(conn: AsyncConnection) -> tuple[str, list[str], list[int], int, list[int], int, str]:

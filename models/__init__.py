@@ -1,5 +1,6 @@
 """SQLAlchemy models, the engine and the per-request database handle."""
 
+from models.attempt import AuthAttempt
 from models.base import Base
 from models.classifier import Classifier, package_classifiers
 from models.counter import Counter, CounterName
@@ -9,6 +10,7 @@ from models.release import Release
 from models.user import User
 
 __all__ = [
+    "AuthAttempt",
     "Base",
     "Classifier",
     "Counter",

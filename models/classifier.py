@@ -20,6 +20,7 @@ package_classifiers = Table(
 
 class Classifier(Base):
     __tablename__ = "classifiers"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # SQLite: a deleted row's id is never handed out again
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(name_type(255), unique=True)

@@ -41,6 +41,7 @@ class Package(Base):
         Index("ix_packages_created_at_id", "created_at", "id"),
         Index("ix_packages_updated_at_id", "updated_at", "id"),
         Index("ix_packages_license", "license"),
+        {"sqlite_autoincrement": True},  # SQLite: a deleted row's id is never handed out again
     )
 
 

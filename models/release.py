@@ -31,4 +31,5 @@ class Release(Base):
         # Serves the foreign key and Package.releases / latestRelease (newest first per package).
         Index("ix_releases_package_id_created_at_id", "package_id", "created_at", "id"),
         Index("ix_releases_created_at_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},  # SQLite: a deleted row's id is never handed out again
     )

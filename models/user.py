@@ -1,5 +1,6 @@
 """Accounts."""
 
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,10 @@ if TYPE_CHECKING:
     from models.package import Maintainer
 
 
+def new_token_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -22,9 +27,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     profile_image_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    # Every token names it: no other account ever has it, so a token outlives its account only as an invalid one.
+    token_key: Mapped[str] = mapped_column(String(64), unique=True, default=new_token_key)
 
     maintainerships: Mapped[list["Maintainer"]] = relationship(
         back_populates="user", lazy="raise", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_users_name_id", "name", "id"),)
+    __table_args__ = (
+        Index("ix_users_name_id", "name", "id"),
+        {"sqlite_autoincrement": True},  # SQLite: a deleted row's id is never handed out again
+    )

@@ -1,5 +1,6 @@
 """Accounts: registering and signing in."""
 
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import select
@@ -7,19 +8,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
 from models.base import utcnow
+from models.passwords import PasswordsBusy
 from resolvers import tokens
+from resolvers.attempts import too_many
 from resolvers.validation import Checks
 from resolvers.work import write
 from schema.context import Info
-from schema.errors import Conflict, NotAuthenticated, Refused
+from schema.errors import Conflict, NotAuthenticated, Refused, TryAgainLater
 from schema.mutations import AuthPayload, LoginResult, RegisterInput, RegisterResult
 from schema.user import User
 
 EMAIL_TAKEN = Conflict(field="email", message="An account with this email already exists.")
 
 
+def try_again_later(retry_after: int) -> TryAgainLater:
+    message = f"Too many sign-ins are being checked right now; try again in {retry_after} s."
+    return TryAgainLater(message=message, retry_after_seconds=retry_after)
+
+
 def signed_in_as(info: Info, row: models.User) -> AuthPayload:
-    token = tokens.issue(row.id, secret=info.context.secret, lifetime=info.context.settings.token_lifetime)
+    ctx = info.context
+    token = tokens.issue(row.id, row.token_key, secret=ctx.secret, lifetime=ctx.settings.token_lifetime)
     return AuthPayload(user=User.from_row(row), token=token)
 
 
@@ -42,8 +51,17 @@ async def register(info: Info, input: RegisterInput) -> RegisterResult:
     if not 10 <= len(input.password) <= 1024:
         checks.fail("password", "must be 10 to 1,024 characters long.")
 
+    retry_after = info.context.passwords.busy()
+    if retry_after is not None:  # before any SQL, as for login
+        return try_again_later(retry_after)
+    refused = await too_many(info, input.email)
+    if refused is not None:
+        return refused
     # Hashed before the unit of work, which holds a write lock on SQLite while it runs.
-    password_hash = await info.context.passwords.hash(input.password) if not checks.problems else ""
+    try:
+        password_hash = await info.context.passwords.hash(input.password) if not checks.problems else ""
+    except PasswordsBusy as busy:
+        return try_again_later(busy.retry_after)
 
     async def work(session: AsyncSession) -> AuthPayload:
         checks.done()
@@ -60,12 +78,23 @@ async def register(info: Info, input: RegisterInput) -> RegisterResult:
 async def login(info: Info, email: str, password: str) -> LoginResult:
     """A wrong password and an unknown email get the same answer after the same work."""
     ctx = info.context
+    retry_after = ctx.passwords.busy()
+    if retry_after is not None:  # before any SQL: a refused sign-in costs the database nothing
+        return try_again_later(retry_after)
+    refused = await too_many(info, email)
+    if refused is not None:
+        return refused
     row = await ctx.db.scalar(select(models.User).where(models.User.email == email.strip().lower()))
-    if not await ctx.passwords.check(row.password_hash if row else None, password) or row is None:
-        return NotAuthenticated(message="Wrong email or password.")
+    try:
+        if not await ctx.passwords.check(row.password_hash if row else None, password) or row is None:
+            return NotAuthenticated(message="Wrong email or password.")
+    except PasswordsBusy as busy:
+        return try_again_later(busy.retry_after)
 
-    stale = row.password_hash is None or ctx.passwords.needs_rehash(row.password_hash)
-    new_hash = await ctx.passwords.hash(password) if stale else row.password_hash
+    new_hash = row.password_hash
+    if row.password_hash is None or ctx.passwords.needs_rehash(row.password_hash):
+        with suppress(PasswordsBusy):  # the upgrade waits for a quieter sign-in; this one is proven already
+            new_hash = await ctx.passwords.hash(password)
 
     async def work(session: AsyncSession) -> AuthPayload:
         row.last_login = utcnow()

@@ -21,6 +21,8 @@ async def signed_in(info: Info, session: AsyncSession) -> models.User:
     viewer = await session.get(models.User, ctx.viewer_id)
     if viewer is None:
         raise Refused(NotAuthenticated(message="The token's user no longer exists; sign in again."))
+    if viewer.token_key != ctx.viewer_key:  # the account no longer accepts this token
+        raise Refused(NotAuthenticated(message="The token is no longer valid; sign in again."))
     return viewer
 
 

@@ -26,7 +26,9 @@ class Context(BaseContext):
     executing: asyncio.Semaphore  # the process's queries that may execute at once (see `ExecutionSlots`)
     documents: Documents  # persisted documents by hash, with the process's cache of them
     viewer_id: int | None = None  # from the token; the user row is loaded only if asked for
+    viewer_key: str | None = None  # the token's account key: the row of `viewer_id` must still have it
     auth_problem: str | None = None  # why there is no viewer, for mutations that need one
+    token_refused: bool = False  # a token was sent but is not valid: never anonymous (see `RejectRefusedTokens`)
     # Users who proved who they are in this request (register, login): their answer may show their email.
     revealed_user_ids: set[int] = field(default_factory=set)
 

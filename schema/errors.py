@@ -15,6 +15,16 @@ class BadArgument(GraphQLError):
         super().__init__(f"`{argument}` {message}", extensions={"code": "BAD_USER_INPUT", "argument": argument})
 
 
+class Unauthenticated(GraphQLError):
+    """A token was sent but signs no one in: expired, forged, or of an account that is gone. Never anonymous."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
+
+
+GONE = "The token's account no longer exists or no longer accepts it; sign in again."
+
+
 @strawberry.interface(description="An expected failure of a mutation; clients switch on `__typename`.")
 class Error:
     message: str
@@ -55,6 +65,11 @@ class NotFound(Error):
 @strawberry.type(description="The change clashes with what exists, such as a taken name or version.")
 class Conflict(Error):
     field: str | None = None
+
+
+@strawberry.type(description="Too many requests like this one right now; nothing was done. Ask again later.")
+class TryAgainLater(Error):
+    retry_after_seconds: int = strawberry.field(description="How long to wait before asking again.")
 
 
 @strawberry.type(

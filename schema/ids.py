@@ -1,5 +1,6 @@
 """Global IDs: parsing what clients send back into row ids, with errors that name the argument."""
 
+import re
 from collections.abc import Iterable
 
 from strawberry import relay
@@ -7,21 +8,28 @@ from strawberry import relay
 from loaders.paging import INT_RANGE
 from schema.errors import BadArgument
 
+# The one way a row id is written: no sign, no leading zero, no `_`, no whitespace, ASCII digits only.
+CANONICAL_ROW_ID = re.compile(r"0|[1-9][0-9]{0,9}")
+
 
 def parse_global_id(value: str, argument: str = "id") -> relay.GlobalID:
+    """A global ID exactly as the API writes it; any other spelling of the same object is refused."""
     try:
-        return relay.GlobalID.from_id(value)
+        global_id = relay.GlobalID.from_id(value)
     except relay.GlobalIDValueError:
         raise BadArgument(argument, "is not a valid ID.") from None
+    # base64 decoding forgives missing padding and stray characters: one object would have several IDs.
+    if str(global_id) != value:
+        raise BadArgument(argument, "is not a valid ID.")
+    return global_id
 
 
 def row_ids(node_ids: Iterable[str], argument: str = "id") -> list[int]:
-    try:
-        ids = [int(node_id) for node_id in node_ids]
-    except ValueError:
-        raise BadArgument(argument, "is not a valid ID.") from None
-    if any(id_ not in INT_RANGE for id_ in ids):
-        raise BadArgument(argument, "is not a valid ID.")
+    ids = []
+    for node_id in node_ids:
+        if CANONICAL_ROW_ID.fullmatch(node_id) is None or int(node_id) not in INT_RANGE:
+            raise BadArgument(argument, "is not a valid ID.")
+        ids.append(int(node_id))
     return ids
 
 

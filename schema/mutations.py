@@ -5,7 +5,15 @@ from typing import Annotated
 
 import strawberry
 
-from schema.errors import Conflict, NotAllowed, NotAuthenticated, NotFound, UnexpectedError, ValidationError
+from schema.errors import (
+    Conflict,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    TryAgainLater,
+    UnexpectedError,
+    ValidationError,
+)
 from schema.package import Package
 from schema.release import Release
 from schema.user import User
@@ -25,10 +33,10 @@ class AuthPayload:
 
 
 RegisterResult = Annotated[
-    AuthPayload | ValidationError | Conflict | UnexpectedError, strawberry.union("RegisterResult")
+    AuthPayload | ValidationError | Conflict | TryAgainLater | UnexpectedError, strawberry.union("RegisterResult")
 ]
 LoginResult = Annotated[
-    AuthPayload | ValidationError | NotAuthenticated | UnexpectedError, strawberry.union("LoginResult")
+    AuthPayload | ValidationError | NotAuthenticated | TryAgainLater | UnexpectedError, strawberry.union("LoginResult")
 ]
 
 

@@ -16,6 +16,7 @@ import resolvers.release_mutations
 import resolvers.releases
 import resolvers.stats
 import resolvers.users
+from schema.authentication import RejectRefusedTokens
 from schema.bounds import BoundedTextArguments, RejectOverlongText
 from schema.classifier import Classifier
 from schema.connection import Connection
@@ -150,6 +151,7 @@ schema = Schema(
         QueryLimits,
         RejectUnstorableText,
         RejectOverlongText,
+        RejectRefusedTokens,
         ExecutionSlots,
         MaskUnexpectedErrors,
     ],

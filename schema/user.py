@@ -10,6 +10,7 @@ from strawberry import relay
 from loaders.package import PACKAGES_BY_NAME
 from schema.connection import Connection, page_of
 from schema.context import Info
+from schema.errors import GONE, Unauthenticated
 from schema.ids import row_ids
 from schema.package import Package
 from schema.row import RowType
@@ -17,18 +18,25 @@ from schema.row import RowType
 
 @strawberry.type(description="An account on the index.")
 class User(RowType, relay.Node):
-    _row_sources: ClassVar[dict[str, str]] = {"private_email": "email"}
+    _row_sources: ClassVar[dict[str, str]] = {"private_email": "email", "private_token_key": "token_key"}
 
     id: relay.NodeID[int]
     name: str
     created_at: datetime
     profile_image_url: str | None
     private_email: strawberry.Private[str]
+    private_token_key: strawberry.Private[str]
 
     @strawberry.field(description="The user's email address; shown to that user only, null for everyone else.")
     def email(self, info: Info) -> str | None:
         ctx = info.context
-        return self.private_email if self.id in (ctx.viewer_id, *ctx.revealed_user_ids) else None
+        if self.id in ctx.revealed_user_ids:
+            return self.private_email
+        if self.id != ctx.viewer_id:
+            return None
+        if self.private_token_key != ctx.viewer_key:  # a token of an account that had this id, or was signed out
+            raise Unauthenticated(GONE)
+        return self.private_email
 
     @strawberry.field(description="The packages this user maintains, by name.")
     async def packages(

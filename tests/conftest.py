@@ -25,7 +25,7 @@ from migrations.runner import upgrade
 from models import Base
 from models.db import Maker, make_engine, make_sessionmaker
 
-TABLES = "users, packages, releases, maintainers, classifiers, package_classifiers, persisted_documents"
+TABLES = "users, packages, releases, maintainers, classifiers, package_classifiers, persisted_documents, auth_attempts"
 
 
 def postgres_test_url() -> str | None:
@@ -45,6 +45,8 @@ def settings_for_tests(**overrides: Any) -> Settings:
         "password_time_cost": 1,
         "password_memory_cost": 1024,
         "password_parallelism": 1,
+        # Races send twenty sign-ins at once; the bound itself is tested with a pool of its own.
+        "password_queue_max": 100,
     }
     return Settings(**{**defaults, **overrides})
 

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, distinct, func, insert, inspect, make_url, select, text
+from sqlalchemy import URL, Connection, delete, distinct, func, insert, inspect, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -415,12 +415,14 @@ def counting_objects(conn: Connection) -> set[tuple[str, ...]]:
 
 
 async def test_upgrade_starts_the_counters_from_existing_rows_and_downgrade_takes_them_away(blank: AsyncEngine) -> None:
-    await alembic(blank, command.upgrade, "0001")
+    # Seeded through today's models, then taken back to before the counters: the rows stay.
+    await upgrade(blank)
     await seed(blank, packages=40, seed=4, progress=False)
     async with blank.begin() as conn:  # someone who maintains nothing
         await conn.execute(
             insert(models.User).values(id=100, name="Idle", email="idle@example.org", created_at=factories.tick())
         )
+    await alembic(blank, command.downgrade, "0001")
     await upgrade(blank)
     kept = await exact_counts(blank)
     assert kept["packages"] == 40
@@ -453,3 +455,50 @@ async def test_migrations_and_create_all_build_the_same_triggers(
             assert len(migrated) == (18 if blank.dialect.name == "postgresql" else 11)
             assert await created_conn.run_sync(counting_objects) == migrated
         assert await exact_counts(created) == await exact_counts(blank) == dict.fromkeys(COUNTER_NAMES, 0)
+
+
+ROW_TABLES = ("users", "packages", "releases", "maintainers", "classifiers", "package_classifiers")
+
+
+async def every_row(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
+    """Each table's rows as the database holds them, in key order, without the token keys."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    async with engine.connect() as conn:
+        for table in ROW_TABLES:
+            result = await conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2"))
+            keep = [i for i, name in enumerate(result.keys()) if name != "token_key"]
+            found[table] = [tuple(row[i] for i in keep) for row in result]
+    return found
+
+
+async def test_the_token_key_migration_keeps_every_row_and_the_counting_and_never_reuses_an_id(
+    blank: AsyncEngine,
+) -> None:
+    await upgrade(blank)
+    await seed(blank, packages=20, seed=5, progress=False)
+    await alembic(blank, command.downgrade, "0002")  # a database from before the keys, full of rows
+    before = await every_row(blank)
+
+    await upgrade(blank)
+
+    assert await every_row(blank) == before  # no cascade ran while the tables were rebuilt
+    async with blank.connect() as conn:
+        keys = (await conn.execute(select(models.User.token_key))).scalars().all()
+    assert len(keys) == len(set(keys)) == len(before["users"]) > 0
+    assert all(keys)
+    async with blank.begin() as conn:
+        newest_user = (await conn.execute(select(func.max(models.User.id)))).scalar_one()
+        newest_package = (await conn.execute(select(func.max(models.Package.id)))).scalar_one()
+        await conn.execute(delete(models.User).where(models.User.id == newest_user))
+        await conn.execute(delete(models.Package).where(models.Package.id == newest_package))
+        user_id = (
+            await conn.execute(
+                insert(models.User).values(name="New", email="new@example.org").returning(models.User.id)
+            )
+        ).scalar_one()
+        package_id = (
+            await conn.execute(insert(models.Package).values(name="new").returning(models.Package.id))
+        ).scalar_one()
+    assert user_id > newest_user
+    assert package_id > newest_package
+    await exact_counts(blank)  # the rebuilt tables count again

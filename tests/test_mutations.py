@@ -312,9 +312,10 @@ def bad_token(kind: str, user: str) -> str | None:
     if kind == "garbage":
         return "not.a.token"
     if kind == "expired":
-        return tokens.issue(row_id(user), secret=TEST_SECRET, lifetime=timedelta(seconds=-1))
+        return tokens.issue(row_id(user), "any key", secret=TEST_SECRET, lifetime=timedelta(seconds=-1))
     assert kind == "foreign"  # signed with another key
-    return tokens.issue(row_id(user), secret="another-secret-that-is-32-characters-long", lifetime=timedelta(hours=1))
+    foreign = "another-secret-that-is-32-characters-long"
+    return tokens.issue(row_id(user), "any key", secret=foreign, lifetime=timedelta(hours=1))
 
 
 @pytest.mark.parametrize("kind", ["missing", "garbage", "expired", "foreign"])

@@ -70,7 +70,7 @@ def global_id(type_name: str, row_id: int | str) -> str:
 
 
 def token_for(user: models.User) -> str:
-    return tokens.issue(user.id, secret=TEST_SECRET, lifetime=timedelta(hours=1))
+    return tokens.issue(user.id, user.token_key, secret=TEST_SECRET, lifetime=timedelta(hours=1))
 
 
 async def seed(session: AsyncSession) -> Users:

@@ -1,7 +1,7 @@
 """Persisted documents: query texts by SHA-256, for automatic persisted queries and the trusted-documents list.
 
-Revision ID: 0003_documents
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0003_documents"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

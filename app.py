@@ -10,22 +10,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import text
+from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
-from strawberry.fastapi import GraphQLRouter
 
 from loaders import Loaders
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
 from models.passwords import Passwords
 from resolvers import tokens
 from schema.context import Context
+from web.middleware import BufferedBody
+from web.router import EdgeRouter
 
 log = logging.getLogger("cheeseshop")
 ROOT = Path(__file__).resolve().parent
@@ -45,11 +46,20 @@ class Settings(BaseSettings):
     page_size_default: int = 20
     page_size_max: int = 100
     max_concurrent_operations: int = Field(default=4, ge=1)
-    graphiql: bool = True
-    # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
-    demo_data: bool = True
-    # Production refuses to start without SECRET_KEY; development makes one up per process.
+    # Production refuses to start without SECRET_KEY, and turns off what helps a developer more than a user:
+    # each of the five settings below it, when left unset (None), follows it (see `_follow_environment`).
     environment: Literal["development", "production"] = "development"
+    introspection: bool | None = None
+    field_suggestions: bool | None = None  # "Did you mean …?" in error messages
+    graphiql: bool | None = None
+    openapi_docs: bool | None = None  # FastAPI's /docs, /redoc and /openapi.json
+    # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
+    demo_data: bool | None = None
+    # The HTTP edge: a request body is read whole, up to this many bytes, before anything parses it.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_json_depth: int = Field(default=64, ge=1)  # nesting of a JSON body, variables included
+    # Origins whose pages may call the API from a browser, comma-separated; none by default (no CORS headers).
+    cors_origins: Annotated[list[str], NoDecode] = []
     secret_key: str | None = None
     token_lifetime_minutes: int = 24 * 60
     # argon2id cost; hashes made with other values are upgraded at the next sign-in.
@@ -61,6 +71,22 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, url: str) -> str:
         return async_url(url)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, origins: object) -> object:
+        if isinstance(origins, str):
+            return [origin.strip() for origin in origins.split(",") if origin.strip()]
+        return origins
+
+    @model_validator(mode="after")
+    def _follow_environment(self) -> Self:
+        """The one place where an unset developer feature is decided: on in development, off in production."""
+        development = self.environment == "development"
+        for name in ("introspection", "field_suggestions", "graphiql", "openapi_docs", "demo_data"):
+            if getattr(self, name) is None:
+                setattr(self, name, development)
+        return self
 
     @model_validator(mode="after")
     def _secret_in_production(self) -> Self:
@@ -81,19 +107,6 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url == async_url(DEFAULT_DATABASE_URL)
-
-
-class LocalGraphiQLRouter(GraphQLRouter[Context, None]):
-    """Strawberry's router with a GraphiQL page whose scripts and styles come from the app, not a CDN."""
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        if not GRAPHIQL_DIR.is_dir():  # installed without the source tree: strawberry's page, from its CDN
-            return await super().render_graphql_ide(request)
-        return HTMLResponse((GRAPHIQL_DIR / "index.html").read_text(encoding="utf-8"))
-
-    def encode_json(self, data: object) -> bytes:
-        # Answers run to megabytes; orjson writes them several times faster than the standard library.
-        return orjson.dumps(data)
 
 
 def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI:
@@ -150,17 +163,34 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         finally:
             await db.close()
 
-    app = FastAPI(title="Cheeseshop", lifespan=lifespan)
+    app = FastAPI(
+        title="Cheeseshop",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.openapi_docs else None,
+        redoc_url="/redoc" if settings.openapi_docs else None,
+        openapi_url="/openapi.json" if settings.openapi_docs else None,
+    )
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     app.include_router(
-        LocalGraphiQLRouter(
+        EdgeRouter(
             schema,
-            context_getter=get_context,  # type: ignore[arg-type]  # FastAPI runs a generator as a yield dependency
+            max_json_depth=settings.max_json_depth,
+            graphiql_dir=GRAPHIQL_DIR,
+            context_getter=get_context,  # FastAPI runs a generator as a yield dependency
             graphql_ide="graphiql" if settings.graphiql else None,
         ),
         prefix="/graphql",
     )
+    app.add_middleware(BufferedBody, max_bytes=settings.max_request_bytes)
+    if settings.cors_origins:  # outermost, so that even a refused request carries the headers a browser needs
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     if settings.graphiql and GRAPHIQL_DIR.is_dir():
         app.mount("/graphql/static", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-static")
 

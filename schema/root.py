@@ -31,6 +31,7 @@ from schema.mutations import (
     YankReleaseResult,
 )
 from schema.package import Package
+from schema.production import HideIntrospection, HideSuggestions
 from schema.release import Release
 from schema.stats import Stats
 from schema.user import User
@@ -127,5 +128,12 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Package, Release, User, Classifier],
-    extensions=[DocumentCache, RejectUnstorableText, ExecutionSlots, MaskUnexpectedErrors],
+    extensions=[
+        DocumentCache,
+        RejectUnstorableText,
+        HideIntrospection,
+        HideSuggestions,
+        ExecutionSlots,
+        MaskUnexpectedErrors,
+    ],
 )

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     field_suggestions: bool | None = None  # "Did you mean …?" in error messages
     graphiql: bool | None = None
     openapi_docs: bool | None = None  # FastAPI's /docs, /redoc and /openapi.json
-    # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
+    # On the embedded SQLite default (always migrated at start), seed a small demo dataset into an empty database.
     demo_data: bool | None = None
     # The HTTP edge: a request body is read whole, up to this many bytes, before anything parses it.
     max_request_bytes: int = Field(default=1024 * 1024, ge=1)
@@ -124,8 +124,8 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-        if settings.embedded and settings.demo_data:
-            await prepare_embedded(engine)
+        if settings.embedded:
+            await prepare_embedded(engine, demo_data=bool(settings.demo_data))
         app.state.sessionmaker = make_sessionmaker(engine)
         # What exists now (modules, the schema, the mappers) lives as long as the process. Out of the collector's
         # sight, it is no longer walked by the full collections that a large answer's many objects set off,
@@ -217,13 +217,13 @@ def development_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def prepare_embedded(engine: Any) -> None:
-    """First start on the embedded default: build the database and give it something to show."""
+async def prepare_embedded(engine: Any, *, demo_data: bool) -> None:
+    """A start on the embedded default: build the database, and on the first one give it something to show."""
     from migrations.runner import upgrade
     from models.seed import is_empty, seed
 
     await upgrade(engine)
-    if await is_empty(engine):
+    if demo_data and await is_empty(engine):
         log.info("empty embedded database: seeding demo data")
         await seed(engine, packages=50, seed=0, progress=False)
 

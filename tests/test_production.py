@@ -151,13 +151,17 @@ async def test_openapi_pages_are_off_in_production_unless_asked_for(path: str) -
     assert (on.status_code, development.status_code) == (200, 200)
 
 
-async def test_production_on_the_embedded_default_seeds_no_demo_data(
+async def test_production_on_the_embedded_default_migrates_but_seeds_no_demo_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     settings = production(database_url=DEFAULT_DATABASE_URL)
     assert settings.embedded
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        pass
-    assert not (tmp_path / "cheeseshop.db").exists()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        body = await post(client, "{ stats { packageCount userCount } }")
+    assert body == {"data": {"stats": {"packageCount": 0, "userCount": 0}}}
+    assert (tmp_path / "cheeseshop.db").exists()

@@ -92,6 +92,25 @@ async def test_json_nesting_just_at_the_bound_passes_and_one_deeper_is_a_400(ses
     assert "10" in refused(over, 400, "BAD_REQUEST")
 
 
+@pytest.mark.parametrize(
+    ("variables", "says"),
+    [("{bad", "not valid"), ("[" * 5_000 + "]" * 5_000, "deeper than 64"), ("[1]", "must be an object")],
+    ids=["not-json", "nested-5000", "an-array"],
+)
+async def test_bad_variables_in_a_get_are_a_400_and_run_no_sql(
+    variables: str, says: str, client: GraphQLClient, sql: SqlCounter
+) -> None:
+    with sql.expect(0):
+        response = await client.http.get("/graphql", params={"query": "{ __typename }", "variables": variables})
+    assert says in refused(response, 400, "BAD_REQUEST")
+
+
+async def test_json_nested_past_any_parser_is_named_as_too_deep(client: GraphQLClient) -> None:
+    for body in (MALFORMED["nested-100000"], MALFORMED["nested-object-100000"]):
+        response = await client.http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert "deeper than 64" in refused(response, 400, "BAD_REQUEST")
+
+
 async def test_a_lone_surrogate_escape_still_reaches_the_schema(client: GraphQLClient) -> None:
     body = b'{"query": "query ($v: String!) { package(name: $v) { id } }", "variables": {"v": "\\ud800"}}'
     response = await client.http.post("/graphql", content=body, headers={"Content-Type": "application/json"})

@@ -79,9 +79,9 @@ class EdgeRouter(GraphQLRouter[Context, None]):
             # orjson refuses an escaped lone surrogate (`"\ud800"`), which JSON allows; the standard library reads
             # it, and the schema then says which argument holds it. Anything deeper than orjson's own depth limit
             # is past ours too, and the standard library would only recurse into it.
-            value = _standard_json(data)
+            value = _standard_json(data, self.max_json_depth)
         if _deeper_than(value, self.max_json_depth):
-            raise HTTPException(400, f"The request JSON nests deeper than {self.max_json_depth} levels.")
+            raise _too_deep(self.max_json_depth)
         return value
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
@@ -125,11 +125,17 @@ async def refuse_websocket(websocket: WebSocket) -> None:
     await websocket.close(code=1008, reason="WebSocket is not served; POST queries to /graphql.")
 
 
-def _standard_json(text: str) -> object:
+def _standard_json(text: str, max_depth: int) -> object:
     try:
         return json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise HTTPException(400, "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise _too_deep(max_depth) from None
+    except ValueError:  # not JSON, or a number of more digits than Python converts
+        raise HTTPException(400, "The request's JSON is not valid.") from None
+
+
+def _too_deep(max_depth: int) -> HTTPException:
+    return HTTPException(400, f"The request's JSON nests deeper than {max_depth} levels.")
 
 
 def _no_constant(name: str) -> object:

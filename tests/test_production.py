@@ -1,5 +1,6 @@
 """Production mode: no introspection, no suggestions, no GraphiQL, no OpenAPI pages, no demo data; each settable."""
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from app import DEFAULT_DATABASE_URL, Settings, create_app
-from models.db import Maker
+from models.db import Db, Maker
 from tests.conftest import SqlCounter, settings_for_tests
 
 FEATURES = ("introspection", "field_suggestions", "graphiql", "openapi_docs", "demo_data")
@@ -165,3 +166,19 @@ async def test_production_on_the_embedded_default_migrates_but_seeds_no_demo_dat
         body = await post(client, "{ stats { packageCount userCount } }")
     assert body == {"data": {"stats": {"packageCount": 0, "userCount": 0}}}
     assert (tmp_path / "cheeseshop.db").exists()
+
+
+@pytest.mark.parametrize("settings", [production(), settings_for_tests()], ids=["production", "development"])
+async def test_unexpected_errors_are_masked_with_a_request_id_in_every_environment(
+    settings: Settings, sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the internals at /srv/app/models/db.py")
+
+    monkeypatch.setattr(Db, "rows", broken)
+    async with http(settings, sessionmaker) as client:
+        body = await post(client, "{ stats { packageCount } }")
+    [error] = body["errors"]
+    assert error["message"] == "Internal server error."
+    assert re.fullmatch(r"[0-9a-f]{32}", error["extensions"]["requestId"])
+    assert "internals" not in str(body)

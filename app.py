@@ -11,17 +11,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import text
+from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
-from strawberry.fastapi import GraphQLRouter
-from strawberry.http.base import BaseRequestProtocol
 
 from loaders import Loaders
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
@@ -29,6 +27,8 @@ from models.document import Documents
 from models.passwords import Passwords
 from resolvers import tokens
 from schema.context import Context
+from web.middleware import BufferedBody
+from web.router import EdgeRouter
 
 log = logging.getLogger("cheeseshop")
 ROOT = Path(__file__).resolve().parent
@@ -65,11 +65,20 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=24, ge=1)
     max_query_cost: int = Field(default=100_000, ge=1)
     report_cost: bool = False  # `extensions.cost` in every accepted answer
-    graphiql: bool = True
-    # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
-    demo_data: bool = True
-    # Production refuses to start without SECRET_KEY; development makes one up per process.
+    # Production refuses to start without SECRET_KEY, and turns off what helps a developer more than a user:
+    # each of the five settings below it, when left unset (None), follows it (see `_follow_environment`).
     environment: Literal["development", "production"] = "development"
+    introspection: bool | None = None
+    field_suggestions: bool | None = None  # "Did you mean …?" in error messages
+    graphiql: bool | None = None
+    openapi_docs: bool | None = None  # FastAPI's /docs, /redoc and /openapi.json
+    # On the embedded SQLite default (always migrated at start), seed a small demo dataset into an empty database.
+    demo_data: bool | None = None
+    # The HTTP edge: a request body is read whole, up to this many bytes, before anything parses it.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_json_depth: int = Field(default=64, ge=1)  # nesting of a JSON body, variables included
+    # Origins whose pages may call the API from a browser, comma-separated; none by default (no CORS headers).
+    cors_origins: Annotated[list[str], NoDecode] = []
     secret_key: str | None = None
     token_lifetime_minutes: int = 24 * 60
     # argon2id cost; hashes made with other values are upgraded at the next sign-in.
@@ -93,6 +102,22 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, url: str) -> str:
         return async_url(url)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, origins: object) -> object:
+        if isinstance(origins, str):
+            return [origin.strip() for origin in origins.split(",") if origin.strip()]
+        return origins
+
+    @model_validator(mode="after")
+    def _follow_environment(self) -> Self:
+        """The one place where an unset developer feature is decided: on in development, off in production."""
+        development = self.environment == "development"
+        for name in ("introspection", "field_suggestions", "graphiql", "openapi_docs", "demo_data"):
+            if getattr(self, name) is None:
+                setattr(self, name, development)
+        return self
 
     @model_validator(mode="after")
     def _secret_in_production(self) -> Self:
@@ -119,23 +144,6 @@ class Settings(BaseSettings):
         return self.database_url == async_url(DEFAULT_DATABASE_URL)
 
 
-class LocalGraphiQLRouter(GraphQLRouter[Context, None]):
-    """Strawberry's router with a GraphiQL page whose scripts and styles come from the app, not a CDN."""
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        if not GRAPHIQL_DIR.is_dir():  # installed without the source tree: strawberry's page, from its CDN
-            return await super().render_graphql_ide(request)
-        return HTMLResponse((GRAPHIQL_DIR / "index.html").read_text(encoding="utf-8"))
-
-    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
-        # A GET naming a persisted query by its hash has no `query` either, and older clients accept `*/*`.
-        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
-
-    def encode_json(self, data: object) -> bytes:
-        # Answers run to megabytes; orjson writes them several times faster than the standard library.
-        return orjson.dumps(data)
-
-
 def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI:
     """The ASGI app; tests hand in their own `sessionmaker`, otherwise the lifespan builds one from settings."""
     from schema.root import schema
@@ -154,8 +162,8 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-        if settings.embedded and settings.demo_data:
-            await prepare_embedded(engine)
+        if settings.embedded:
+            await prepare_embedded(engine, demo_data=bool(settings.demo_data))
         app.state.sessionmaker = make_sessionmaker(engine)
         # What exists now (modules, the schema, the mappers) lives as long as the process. Out of the collector's
         # sight, it is no longer walked by the full collections that a large answer's many objects set off,
@@ -200,17 +208,34 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         finally:
             await db.close()
 
-    app = FastAPI(title="Cheeseshop", lifespan=lifespan)
+    app = FastAPI(
+        title="Cheeseshop",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.openapi_docs else None,
+        redoc_url="/redoc" if settings.openapi_docs else None,
+        openapi_url="/openapi.json" if settings.openapi_docs else None,
+    )
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     app.include_router(
-        LocalGraphiQLRouter(
+        EdgeRouter(
             schema,
-            context_getter=get_context,  # type: ignore[arg-type]  # FastAPI runs a generator as a yield dependency
+            max_json_depth=settings.max_json_depth,
+            graphiql_dir=GRAPHIQL_DIR,
+            context_getter=get_context,  # FastAPI runs a generator as a yield dependency
             graphql_ide="graphiql" if settings.graphiql else None,
         ),
         prefix="/graphql",
     )
+    app.add_middleware(BufferedBody, max_bytes=settings.max_request_bytes)
+    if settings.cors_origins:  # outermost, so that even a refused request carries the headers a browser needs
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     if settings.graphiql and GRAPHIQL_DIR.is_dir():
         app.mount("/graphql/static", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-static")
 
@@ -237,13 +262,13 @@ def development_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def prepare_embedded(engine: Any) -> None:
-    """First start on the embedded default: build the database and give it something to show."""
+async def prepare_embedded(engine: Any, *, demo_data: bool) -> None:
+    """A start on the embedded default: build the database, and on the first one give it something to show."""
     from migrations.runner import upgrade
     from models.seed import is_empty, seed
 
     await upgrade(engine)
-    if await is_empty(engine):
+    if demo_data and await is_empty(engine):
         log.info("empty embedded database: seeding demo data")
         await seed(engine, packages=50, seed=0, progress=False)
 

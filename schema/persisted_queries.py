@@ -20,15 +20,15 @@ log = logging.getLogger(__name__)
 
 VERSION = 1
 HASH = re.compile(r"[0-9a-fA-F]{64}")
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 class PersistedQueryError(GraphQLError):
-    """A request refused for its persisted query; `status` is the HTTP status for clients that accept it."""
+    """A request refused for its persisted query; `http_status` is the HTTP status for clients that accept
+    `application/graphql-response+json` (the edge applies it; `application/json` clients get 200)."""
 
     def __init__(self, message: str, code: str, status: int = 400) -> None:
         super().__init__(message, extensions={"code": code})
-        self.status = status
+        self.http_status = status
 
 
 def not_found() -> PersistedQueryError:
@@ -75,7 +75,7 @@ class PersistedQueries(SchemaExtension):
         try:
             await self._resolve(ctx)
         except PersistedQueryError as error:
-            _set_status(ctx, error)
+            _not_cached(ctx, error)
             raise
         except Exception as error:  # the database failed: never its message, which may carry SQL
             request_id = uuid.uuid4().hex
@@ -125,14 +125,7 @@ class PersistedQueries(SchemaExtension):
                 log.exception("could not store persisted query %s", self._to_store)
 
 
-def _set_status(ctx: Context, error: PersistedQueryError) -> None:
-    """The refusal's status for a client that reads GraphQL-over-HTTP answers; `application/json` gets 200."""
-    request, response = ctx.request, ctx.response
-    if response is None:
-        return
-    if error.status == 200:
-        # Apollo's links send hashed queries by GET: no cache on the way may keep this answer.
-        response.headers["Cache-Control"] = "private, no-cache, must-revalidate"
-    accept = request.headers.get("accept", "") if request is not None else ""
-    if GRAPHQL_RESPONSE in accept:
-        response.status_code = error.status
+def _not_cached(ctx: Context, error: PersistedQueryError) -> None:
+    """Apollo's links send hashed queries by GET: no cache on the way may keep a "not found" answer."""
+    if ctx.response is not None and error.http_status == 200:
+        ctx.response.headers["Cache-Control"] = "private, no-cache, must-revalidate"

@@ -42,6 +42,7 @@ from schema.mutations import (
 )
 from schema.package import Package
 from schema.persisted_queries import PersistedQueries
+from schema.production import HideIntrospection, HideSuggestions
 from schema.release import Release
 from schema.stats import Stats
 from schema.user import User
@@ -152,6 +153,8 @@ schema = Schema(
         RejectUnstorableText,
         RejectOverlongText,
         RejectRefusedTokens,
+        HideIntrospection,
+        HideSuggestions,
         ExecutionSlots,
         MaskUnexpectedErrors,
     ],

@@ -239,7 +239,7 @@ def test_dockerignore_keeps_what_the_build_needs() -> None:
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    needed = ["pyproject.toml", "README.md", "app.py", "models", "schema", "resolvers", "loaders", "migrations"]
+    needed = ["pyproject.toml", "README.md", "app.py", "models", "schema", "resolvers", "loaders", "migrations", "web"]
     needed += ["static", "static/graphiql/index.html"]
     for path in needed:
         ignored = [p for p in patterns if not p.startswith("!") and fnmatch.fnmatch(path, p.removeprefix("**/"))]

@@ -121,7 +121,16 @@ async def client_with(sessionmaker: Maker, settings: Settings) -> AsyncIterator[
 @pytest.fixture
 async def roomy(sessionmaker: Maker) -> AsyncIterator[GraphQLClient]:
     """A client of an app with the default limits, but for a document size that lets any document in."""
-    async for client in client_with(sessionmaker, settings_for_tests(max_document_bytes=10**7)):
+    async for client in client_with(
+        sessionmaker, settings_for_tests(max_document_bytes=10**7, max_request_bytes=10**7)
+    ):
+        yield client
+
+
+@pytest.fixture
+async def large_bodies(sessionmaker: Maker) -> AsyncIterator[GraphQLClient]:
+    """A client of an app with the default limits, but for a request body size that lets a huge document reach them."""
+    async for client in client_with(sessionmaker, settings_for_tests(max_request_bytes=10**7)):
         yield client
 
 
@@ -181,7 +190,7 @@ async def test_the_document_size_counts_bytes_not_characters(small: GraphQLClien
 
 
 async def test_a_one_megabyte_document_is_refused_without_being_parsed(
-    client: GraphQLClient, sql: SqlCounter, monkeypatch: pytest.MonkeyPatch, validations: list[str]
+    large_bodies: GraphQLClient, sql: SqlCounter, monkeypatch: pytest.MonkeyPatch, validations: list[str]
 ) -> None:
     parsed: list[str] = []
     parse = limits.LimitedParser.parse_document
@@ -191,7 +200,7 @@ async def test_a_one_megabyte_document_is_refused_without_being_parsed(
         return parse(self)
 
     monkeypatch.setattr(limits.LimitedParser, "parse_document", parsing)
-    error = await refused(client, sql, padded(STATS, 1024 * 1024))
+    error = await refused(large_bodies, sql, padded(STATS, 1024 * 1024))
     assert (error["code"], error["measured"], error["limit"]) == ("DOCUMENT_TOO_LARGE", 1024 * 1024, 32 * 1024)
     assert parsed == []
     assert validations == []

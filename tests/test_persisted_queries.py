@@ -135,7 +135,8 @@ async def test_get_runs_no_stored_mutation(http: httpx.AsyncClient, session: Asy
         "login": {"__typename": "NotAuthenticated"}
     }
     refused = await get(http, persisted(sha256(mutation)))
-    assert refused.status_code == 400
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "POST"
     assert "mutations are not allowed" in refused.text
 
 

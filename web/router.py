@@ -1,0 +1,174 @@
+"""Strawberry's router held to the GraphQL-over-HTTP spec: strict bodies, negotiated answers, no WebSocket yet."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from fastapi import Request, WebSocket
+from fastapi.routing import APIWebSocketRoute
+from starlette.responses import HTMLResponse, Response
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from schema.context import Context
+from web.media import GRAPHQL_RESPONSE, JSON, REQUEST_TYPES, answer_type, content_type, error_response
+
+# What `process_result` decided for the answer it built; `run` applies it to the response.
+ANSWER_STATUS = "graphql_answer_status"
+
+
+class EdgeRouter(GraphQLRouter[Context, None]):
+    """The `/graphql` endpoint: POST and GET (queries only), GraphiQL from the app's own files, WebSocket refused.
+
+    Malformed requests are a 4xx with a JSON `errors` body, never a 500. Answers are
+    `application/graphql-response+json` when the client accepts it, with the spec's status codes: 4xx for a
+    request that never reached execution (unparsable, invalid, refused before it ran), 200 once it ran, even
+    with field errors. `application/json` answers keep their legacy shape: 200 for every GraphQL answer.
+    """
+
+    def __init__(self, *args: Any, max_json_depth: int, graphiql_dir: Path, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_json_depth, self.graphiql_dir = max_json_depth, graphiql_dir
+        # Until subscriptions exist, an upgrade never reaches strawberry's handler (whose context needs an HTTP
+        # request): it is refused before it is accepted, which the server answers with HTTP 403.
+        self.routes[:] = [route for route in self.routes if not isinstance(route, APIWebSocketRoute)]
+        self.add_api_websocket_route("", refuse_websocket)
+
+    async def run(  # type: ignore[override]  # one signature for what the base class spells as two overloads
+        self, request: Request, context: Context = UNSET, root_value: None = UNSET
+    ) -> Response:
+        accepted = answer_type(request.headers.get("accept")) or JSON
+        try:
+            response: Response = await super().run(request, context, root_value)
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):  # a mutation over GET
+                return error_response(405, error.reason, media_type=accepted, headers={"Allow": "POST"})
+            return error_response(error.status_code, error.reason, media_type=accepted)
+        status = getattr(request.state, ANSWER_STATUS, None)
+        if status is not None:
+            response.status_code = status
+            response.headers["content-type"] = content_type(accepted)
+        return response
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL, its scripts and styles served by the app rather than a CDN (strawberry's page without them)."""
+        if not self.graphiql_dir.is_dir():
+            return await super().render_graphql_ide(request)
+        return HTMLResponse((self.graphiql_dir / "index.html").read_text(encoding="utf-8"))
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query by its hash has no `query` either, and older clients accept `*/*`.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    def encode_json(self, data: object) -> bytes:
+        # Answers run to megabytes; orjson writes them several times faster than the standard library.
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON from a body or a GET parameter, which must be UTF-8 and nest at most `max_json_depth` deep."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode()
+            except UnicodeDecodeError:
+                raise HTTPException(400, "The request body is not UTF-8.") from None
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # orjson refuses an escaped lone surrogate (`"\ud800"`), which JSON allows; the standard library reads
+            # it, and the schema then says which argument holds it. Anything deeper than orjson's own depth limit
+            # is past ours too, and the standard library would only recurse into it.
+            value = _standard_json(data, self.max_json_depth)
+        if _deeper_than(value, self.max_json_depth):
+            raise _too_deep(self.max_json_depth)
+        return value
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        if answer_type(request.headers.get("accept")) is None:
+            raise HTTPException(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        else:
+            media_type, _ = parse_content_type(request.content_type or "")
+            if media_type not in REQUEST_TYPES:
+                raise HTTPException(415, f"POST a body of type {JSON}.")
+            data = self.parse_json(await request.get_body())
+            if not isinstance(data, dict):  # batching is off: a list is as wrong as null, a number or a string
+                raise HTTPException(400, "The request body must be a JSON object.")
+        return GraphQLRequestData(
+            query=_member(data, "query", str),
+            variables=_member(data, "variables", dict),
+            operation_name=_member(data, "operationName", str),
+            extensions=_member(data, "extensions", dict),
+        )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        answer = process_result(result)
+        if answer_type(request.headers.get("accept")) != GRAPHQL_RESPONSE:
+            setattr(request.state, ANSWER_STATUS, 200)
+            return answer
+        # Field errors carry a path; a document that never ran (parse, validation, a limit) has none, and answers
+        # without `data`, as the spec's request errors do.
+        ran = result.data is not None or any(error.path for error in result.errors or ())
+        if ran:
+            setattr(request.state, ANSWER_STATUS, 200)
+            return answer
+        errors = result.errors or ()
+        codes = {(error.extensions or {}).get("code") for error in errors}
+        # An error may name its own status (a persisted query not found is 200, as Apollo's links expect).
+        chosen = [status for error in errors if (status := getattr(error, "http_status", None)) is not None]
+        status = 500 if "INTERNAL_SERVER_ERROR" in codes else max(chosen, default=400)
+        setattr(request.state, ANSWER_STATUS, status)
+        answer.pop("data", None)
+        return answer
+
+
+async def refuse_websocket(websocket: WebSocket) -> None:
+    """No subscription is served yet: refuse every upgrade, whatever its subprotocol, before accepting it."""
+    await websocket.close(code=1008, reason="WebSocket is not served; POST queries to /graphql.")
+
+
+def _standard_json(text: str, max_depth: int) -> object:
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise _too_deep(max_depth) from None
+    except ValueError:  # not JSON, or a number of more digits than Python converts
+        raise HTTPException(400, "The request's JSON is not valid.") from None
+
+
+def _too_deep(max_depth: int) -> HTTPException:
+    return HTTPException(400, f"The request's JSON nests deeper than {max_depth} levels.")
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _deeper_than(value: object, bound: int) -> bool:
+    """Whether arrays and objects nest more than `bound` levels in `value`; without recursion."""
+    containers: list[tuple[object, int]] = [(value, 1)]
+    while containers:
+        item, depth = containers.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > bound:
+            return True
+        containers.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _member(data: dict[str, Any], name: str, kind: type) -> Any:
+    """A request member, which must be of `kind` or null when present."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, kind):
+        what = "a string" if kind is str else "an object"
+        raise HTTPException(400, f"The request's `{name}` must be {what} or null.")
+    return value

@@ -281,6 +281,9 @@ def main(argv: list[str] | None = None) -> None:
         "add", help="register every .graphql file under FOLDER as trusted; print `<sha256>  <path>` for each"
     )
     add.add_argument("folder", type=Path)
+    commands.add_parser(
+        "recount", help="recompute every counter from the tables (after a load that bypassed the triggers)"
+    )
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--path", type=Path, default=ROOT / "schema.graphql")
     args = parser.parse_args(argv)
@@ -318,6 +321,10 @@ async def _database_command(args: argparse.Namespace, settings: Settings) -> Non
             from schema.root import schema
 
             await add(engine, args.folder, schema._schema)
+        elif args.command == "recount":
+            from models.recount import recount, report
+
+            print(report(await recount(engine)))
         else:
             counts = await seed(engine, packages=args.packages, seed=args.seed, progress=True)
             print("seeded " + ", ".join(f"{n} {what}" for what, n in counts.items()))

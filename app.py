@@ -286,11 +286,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--path", type=Path, default=ROOT / "schema.graphql")
+    export.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing: list how the schema differs from the file (breaking, dangerous, safe); exit 1 if breaking",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if args.command == "export-schema":
+    if args.command == "export-schema" and args.check:
+        from schema.changes import check
+        from schema.root import schema
+
+        report, code = check(args.path, schema.as_str() + "\n")
+        print(report)
+        if code:
+            raise SystemExit(code)
+    elif args.command == "export-schema":
         from schema.root import schema
 
         args.path.write_text(schema.as_str() + "\n")

@@ -3,9 +3,10 @@
 Safe while the app serves: the recount holds every counter row for its one transaction, so a writer's trigger
 waits for it to commit and then adds its own rows on top of the exact count, and readers go on reading the old
 values meanwhile. PostgreSQL takes the counters table in EXCLUSIVE mode (plain reads pass; every counter update
-waits), which first waits for the transactions that already moved a counter to end: the counts, read afterwards,
-then see their rows. Taken as one table lock rather than row by row, it cannot deadlock with a writer that takes
-the counter rows in another order. SQLite starts with a write, which takes the database's one write lock.
+waits), which first waits for the transactions that already moved a counter to end: the counts, read afterwards
+in a new snapshot (read committed, the default), then see their rows. Taken as one table lock rather than row by
+row, it cannot deadlock with a writer that takes the counter rows in another order. SQLite starts with a write,
+which takes the database's one write lock.
 """
 
 from dataclasses import dataclass

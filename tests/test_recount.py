@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 import models
 import models.recount
 from models.counter import COUNTER_NAMES
 from models.recount import Correction, recount, report
 from models.seed import seed
-from tests import factories
 from tests.conftest import SqlCounter
 from tests.test_counters import TRUTH, Counts, exact_counts
 
@@ -28,64 +27,43 @@ async def kept_and_truth(engine: AsyncEngine) -> tuple[Counts, Counts]:
 
 
 @asynccontextmanager
-async def without_triggers(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction whose writes the counting triggers do not see, as a bulk load or a data-only restore."""
+async def behind_the_triggers(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """An engine on the same database whose writes the counting triggers do not see, as a bulk load or a
+    data-only restore."""
+    if engine.dialect.name == "postgresql":
+        loader = create_async_engine(
+            engine.url, connect_args={"server_settings": {"session_replication_role": "replica"}}
+        )
+        try:
+            yield loader
+        finally:
+            await loader.dispose()
+        return
+    # SQLite has no switch for triggers: take them away for the load and put them back as they were.
     async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("SET LOCAL session_replication_role = replica"))  # ends with the transaction
-            yield conn
-            return
-        # SQLite has no switch for triggers: take them away for the load and put them back as they were.
         triggers = (await conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))).all()
         assert triggers, "the counting triggers exist"
         for name, _ in triggers:
             await conn.execute(text(f"DROP TRIGGER {name}"))
-        yield conn
-        for _, sql in triggers:
-            await conn.execute(text(sql))
-
-
-async def load_behind_the_triggers(engine: AsyncEngine) -> None:
-    async with without_triggers(engine) as conn:
-        users = await conn.scalars(
-            insert(models.User).returning(models.User.id),
-            [
-                {"name": f"Loaded {n}", "email": f"loaded{n}@example.org", "created_at": factories.tick()}
-                for n in range(3)
-            ],
-        )
-        user_ids = list(users)
-        packages = await conn.scalars(
-            insert(models.Package).returning(models.Package.id), [{"name": f"loaded-{n}"} for n in range(4)]
-        )
-        package_ids = list(packages)
-        await conn.execute(
-            insert(models.Release), [{"package_id": p, "version": f"1.{n}"} for p in package_ids for n in range(2)]
-        )
-        await conn.execute(
-            insert(models.Maintainer),
-            [{"user_id": user_ids[n % 2], "package_id": p, "role": "owner"} for n, p in enumerate(package_ids)],
-        )
-        await conn.execute(text("INSERT INTO classifiers (name) VALUES ('Loaded :: One')"))
+    try:
+        yield engine
+    finally:
+        async with engine.begin() as conn:
+            for _, sql in triggers:
+                await conn.execute(text(sql))
 
 
 async def test_a_load_that_bypassed_the_triggers_is_recounted(engine: AsyncEngine) -> None:
-    await seed(engine, packages=20, seed=2, progress=False)
-    before = await exact_counts(engine)
-    await load_behind_the_triggers(engine)
+    async with behind_the_triggers(engine) as loader:
+        await seed(loader, packages=20, seed=2, progress=False)
     kept, truth = await kept_and_truth(engine)
-    assert kept == before, "the load was not counted"
-    assert truth == {
-        "packages": before["packages"] + 4,
-        "releases": before["releases"] + 8,
-        "users": before["users"] + 3,
-        "classifiers": before["classifiers"] + 1,
-        "maintainers": before["maintainers"] + 2,
-    }
+    assert kept == dict.fromkeys(COUNTER_NAMES, 0), "the load was not counted"
+    assert truth["packages"] == 20
+    assert min(truth.values()) > 0
 
     corrections = await recount(engine)
 
-    assert corrections == [Correction(name, before[name], truth[name]) for name in COUNTER_NAMES]
+    assert corrections == [Correction(name, 0, truth[name]) for name in COUNTER_NAMES]
     assert await exact_counts(engine) == truth
     assert await recount(engine) == []
 

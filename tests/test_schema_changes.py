@@ -149,3 +149,4 @@ def test_the_snapshot_test_classifies_the_difference_too() -> None:
     assert "BREAKING  FIELD_REMOVED  Field Package.foo was removed." in message
     assert "-  foo: Int" in message  # the diff follows
     assert out_of_date_message(SNAPSHOT.read_text()) is None
+    assert "is not a valid schema: Syntax Error" in (out_of_date_message("type Query {") or "")

@@ -3,6 +3,8 @@
 import difflib
 from pathlib import Path
 
+from graphql import GraphQLError
+
 from schema.changes import changes_between
 from schema.root import schema
 
@@ -15,7 +17,10 @@ def out_of_date_message(stored: str) -> str | None:
     printed = schema.as_str() + "\n"
     if stored == printed:
         return None
-    changes = "\n".join(map(str, changes_between(stored, printed)))
+    try:
+        changes = "\n".join(map(str, changes_between(stored, printed)))
+    except (GraphQLError, TypeError) as error:  # TypeError: graphql-core's verdict on SDL that parses but is invalid
+        changes = f"schema.graphql is not a valid schema: {error}"
     diff = "".join(
         difflib.unified_diff(stored.splitlines(True), printed.splitlines(True), "schema.graphql", "printed schema")
     )

@@ -306,13 +306,29 @@ def main(argv: list[str] | None = None) -> None:
         "add", help="register every .graphql file under FOLDER as trusted; print `<sha256>  <path>` for each"
     )
     add.add_argument("folder", type=Path)
+    commands.add_parser(
+        "recount", help="recompute every counter from the tables (after a load that bypassed the triggers)"
+    )
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--path", type=Path, default=ROOT / "schema.graphql")
+    export.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing: list how the schema differs from the file (breaking, dangerous, safe); exit 1 if breaking",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if args.command == "export-schema":
+    if args.command == "export-schema" and args.check:
+        from schema.changes import check
+        from schema.root import schema
+
+        report, code = check(args.path, schema.as_str() + "\n")
+        print(report)
+        if code:
+            raise SystemExit(code)
+    elif args.command == "export-schema":
         from schema.root import schema
 
         args.path.write_text(schema.as_str() + "\n")
@@ -343,6 +359,10 @@ async def _database_command(args: argparse.Namespace, settings: Settings) -> Non
             from schema.root import schema
 
             await add(engine, args.folder, schema._schema)
+        elif args.command == "recount":
+            from models.recount import recount, report
+
+            print(report(await recount(engine)))
         else:
             counts = await seed(engine, packages=args.packages, seed=args.seed, progress=True)
             print("seeded " + ", ".join(f"{n} {what}" for what, n in counts.items()))

@@ -196,6 +196,38 @@ class GraphQLClient:
 
 
 @pytest.fixture
+def fresh_document_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cache kept per query text starts empty, so that a test sees a document's first request."""
+    from schema import bounds, extensions, limits, production
+    from schema.document_cache import DocumentCache, LruCache
+
+    monkeypatch.setattr(DocumentCache, "valid", LruCache())
+    for module, name in [
+        (extensions, "_text_arguments"),
+        (limits, "_known_facts"),
+        (bounds, "_arguments"),
+        (production, "_introspection_errors"),
+    ]:
+        monkeypatch.setattr(module, name, LruCache())
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The query texts strawberry validates, in order."""
+    from strawberry.schema import schema as strawberry_schema
+
+    seen: list[str] = []
+    validate = strawberry_schema.validate_document
+
+    def counting(schema: Any, document: Any, rules: Any) -> Any:
+        seen.append(document.loc.source.body)
+        return validate(schema, document, rules)
+
+    monkeypatch.setattr(strawberry_schema, "validate_document", counting)
+    return seen
+
+
+@pytest.fixture
 async def client(sessionmaker: Maker) -> AsyncIterator[GraphQLClient]:
     app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:

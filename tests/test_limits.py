@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-import strawberry.schema.schema as strawberry_schema
 from graphql import (
     GraphQLInterfaceType,
     GraphQLList,
@@ -27,6 +26,8 @@ from schema.cost import LIST_BOUND
 from schema.document_cache import DocumentCache, LruCache
 from schema.root import schema
 from tests.conftest import GraphQLClient, SqlCounter, settings_for_tests
+
+pytestmark = pytest.mark.usefixtures("fresh_document_caches")
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT_CODES = {
@@ -71,26 +72,6 @@ GRAPHIQL_INTROSPECTION = get_introspection_query(
 
 def nested_cost(n: int, m: int) -> int:
     return 1 + 2 * n + n * (1 + 2 * m)
-
-
-@pytest.fixture(autouse=True)
-def clear_caches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(DocumentCache, "valid", LruCache())
-    monkeypatch.setattr(limits, "_known_facts", LruCache())
-
-
-@pytest.fixture
-def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The documents strawberry validates."""
-    seen: list[str] = []
-    validate = strawberry_schema.validate_document
-
-    def counting(schema: Any, document: Any, rules: Any) -> Any:
-        seen.append(document.loc.source.body)
-        return validate(schema, document, rules)
-
-    monkeypatch.setattr(strawberry_schema, "validate_document", counting)
-    return seen
 
 
 @pytest.fixture

@@ -6,38 +6,16 @@ from typing import Any
 
 import httpx
 import pytest
-import strawberry.schema.schema as strawberry_schema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
 from loaders.user import MaintainersByPackageIdLoader
 from models.db import Maker
-from schema import extensions
 from schema.document_cache import BUDGET, DocumentCache, LruCache
 from tests.conftest import GraphQLClient, settings_for_tests
 from tests.test_sessions import seed_small_index
 
-pytestmark = pytest.mark.usefixtures("clear_caches")
-
-
-@pytest.fixture
-def clear_caches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(DocumentCache, "valid", LruCache())
-    monkeypatch.setattr(extensions, "_text_arguments", LruCache())
-
-
-@pytest.fixture
-def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The documents strawberry validates, by their first definition's name or kind."""
-    seen: list[str] = []
-    validate = strawberry_schema.validate_document
-
-    def counting(schema: Any, document: Any, rules: Any) -> Any:
-        seen.append(document.loc.source.body)
-        return validate(schema, document, rules)
-
-    monkeypatch.setattr(strawberry_schema, "validate_document", counting)
-    return seen
+pytestmark = pytest.mark.usefixtures("fresh_document_caches")
 
 
 async def test_a_valid_query_text_is_parsed_and_validated_once(client: GraphQLClient, validations: list[str]) -> None:

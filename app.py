@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=24, ge=1)
     max_query_cost: int = Field(default=100_000, ge=1)
     report_cost: bool = False  # `extensions.cost` in every accepted answer
+    max_filter_depth: int = Field(default=5, ge=1)  # how deep `and`/`or`/`not` nest in one PackageFilter
     graphiql: bool = True
     # On the embedded SQLite default, migrate at start and seed a small demo dataset into an empty database.
     demo_data: bool = True

@@ -545,6 +545,8 @@ async def test_filters_do_not_change_the_query_cost(sessionmaker: Maker) -> None
     assert len(costs) == 1
 
 
+# Both lead with package_id: (package_id, created_at, id), and the unique (package_id, version).
+RELEASES_BY_PACKAGE = ("ix_releases_package_id_created_at_id", "sqlite_autoindex_releases_1", "uq_releases_package_id")
 # Each new condition's subquery, and the indexes it may find its rows by (SQLite's names, PostgreSQL's).
 SUBQUERY_INDEXES: list[tuple[PackageWhere, str, tuple[str, ...]]] = [
     (PackageWhere(classifiers=("Framework :: Flask", "Topic :: Internet")), "package_classifiers",
@@ -552,8 +554,8 @@ SUBQUERY_INDEXES: list[tuple[PackageWhere, str, tuple[str, ...]]] = [
     (PackageWhere(maintainer_email="ada@example.org"), "users", ("sqlite_autoindex_users_1", "uq_users_email")),
     (PackageWhere(maintainer_email="ada@example.org"), "maintainers",
      ("ix_maintainers_package_id", "sqlite_autoindex_maintainers_1", "pk_maintainers")),
-    (PackageWhere(has_releases=True), "releases", ("ix_releases_package_id_created_at_id",)),
-    (PackageWhere(none_of=PackageWhere(has_releases=True)), "releases", ("ix_releases_package_id_created_at_id",)),
+    (PackageWhere(has_releases=True), "releases", RELEASES_BY_PACKAGE),
+    (PackageWhere(none_of=PackageWhere(has_releases=True)), "releases", RELEASES_BY_PACKAGE),
 ]  # fmt: skip
 
 

@@ -40,7 +40,6 @@ from models.base import utcnow
 from models.db import AnyRow, make_engine
 from resolvers import tokens
 from resolvers.names import normalize_name
-from resolvers.packages import _conditions as package_conditions
 from resolvers.release_mutations import MAX_SIZE
 from resolvers.validation import Checks
 from schema.document_cache import DocumentCache
@@ -49,6 +48,7 @@ from schema.extensions import MaskUnexpectedErrors, RejectUnstorableText, Storab
 from schema.ids import parse_global_id, row_id_of, row_ids
 from schema.mutations import PublishReleaseInput
 from schema.package import PackageFilter, PackageOrder
+from schema.package_filter import package_where
 from schema.release import ReleaseOrder
 from schema.stats import Stats
 
@@ -468,7 +468,8 @@ async def packages(
     order_by: PackageOrder | None = None,
 ) -> Connection[Package]:
     page = page_of(info, (order_by or PackageOrder()).ordering, first, after, last, before)
-    stmt = select(models.Package).where(*package_conditions(filter)) if filter else select(models.Package)
+    where = package_where(filter, info.context.settings.max_filter_depth)
+    stmt = select(models.Package).where(where.clause()) if where else select(models.Package)
     return await top_level(info, stmt, page, Package.from_row)
 
 

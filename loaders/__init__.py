@@ -4,7 +4,9 @@ from loaders.base import Loader
 from loaders.classifier import ClassifierByIdLoader, ClassifiersByPackageIdLoader
 from loaders.package import (
     PackageByIdLoader,
+    PackageCountByClassifierIdAndFilterLoader,
     PackageCountByClassifierIdLoader,
+    PackageCountByUserIdAndFilterLoader,
     PackageCountByUserIdLoader,
     PackagesByClassifierIdLoader,
     PackagesByUserIdLoader,
@@ -29,6 +31,8 @@ class Loaders:
         self.packages_by_classifier_id = PackagesByClassifierIdLoader(self)
         self.package_count_by_user_id = PackageCountByUserIdLoader(self)
         self.package_count_by_classifier_id = PackageCountByClassifierIdLoader(self)
+        self.package_count_by_user_id_and_filter = PackageCountByUserIdAndFilterLoader(self)
+        self.package_count_by_classifier_id_and_filter = PackageCountByClassifierIdAndFilterLoader(self)
         self.release_by_id = ReleaseByIdLoader(self)
         self.releases_by_package_id = ReleasesByPackageIdLoader(self)
         self.latest_release_by_package_id = LatestReleaseByPackageIdLoader(self)

@@ -4,9 +4,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import BindParameter, Select, bindparam
+from sqlalchemy import BindParameter, Select, bindparam, func
 
-from loaders.paging import Page, Slice, window_parameters, window_slices, window_statement
+from loaders.paging import Page, Slice, Where, window_parameters, window_slices, window_statement
 from models.db import AnyRow, Db
 
 if TYPE_CHECKING:
@@ -29,9 +29,10 @@ class Loader(DataLoader[K, V]):
 
 
 class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
-    """Pages of children keyed `(parent_id, page)`: each distinct page is one windowed statement.
+    """Pages of children keyed `(parent_id, page)`: each distinct page (its filter included) is one windowed statement.
 
-    A page without a cursor also counts each parent's children, which primes `count_loader` for `totalCount`.
+    A page without a cursor also counts each parent's children, which primes `count_loader` (or, for a filtered
+    page, `filtered_count_loader`) for `totalCount`.
     """
 
     # The columns of the children of the parents in `PARENT_IDS`, and the column naming each one's parent.
@@ -46,22 +47,59 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
         """The loader of each parent's number of children, if there is one."""
         return None
 
+    @property
+    def filtered_count_loader(self) -> DataLoader[tuple[int, Where], int] | None:
+        """The loader of each parent's number of children that pass a filter, if there is one."""
+        return None
+
     async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[AnyRow]]:
         by_page: dict[Page, list[int]] = {}
         for parent_id, page in keys:
             by_page.setdefault(page, []).append(parent_id)
         slices: dict[tuple[int, Page], Slice[AnyRow]] = {}
-        counts = self.count_loader
+        counts, filtered_counts = self.count_loader, self.filtered_count_loader
         for page, parent_ids in by_page.items():
             # Read off the class: a model attribute read off an instance would take it for a model row.
-            stmt = window_statement(type(self).children, type(self).parent, page.shape)
+            children = type(self).children
+            if page.where is not None:
+                children = children.where(page.where.clause())
+            stmt = window_statement(children, type(self).parent, page.shape)
             rows = await self.db.rows(stmt, window_parameters(page, parent_ids))
             for parent_id, window in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
                 slices[parent_id, page] = window.slice
                 self.seen(window.slice.rows)
-                if counts is not None and window.total is not None:
+                if window.total is None:
+                    continue
+                if page.where is None and counts is not None:
                     counts.prime(parent_id, window.total)
+                elif page.where is not None and filtered_counts is not None:
+                    filtered_counts.prime((parent_id, page.where), window.total)
         return [slices[key] for key in keys]
+
+
+class FilteredCountLoader(Loader[tuple[int, Where], int]):
+    """The number of children of each parent that pass a filter, keyed `(parent_id, filter)`.
+
+    Counts the children of `pages`, its page loader; each distinct filter is one statement over all parents.
+    """
+
+    pages: ClassVar[type[PageLoader]]
+
+    async def batch_load_fn(self, keys: list[tuple[int, Where]]) -> list[int]:
+        by_where: dict[Where, list[int]] = {}
+        for parent_id, where in keys:
+            by_where.setdefault(where, []).append(parent_id)
+        found: dict[tuple[int, Where], int] = {}
+        parent = self.pages.parent
+        for where, parent_ids in by_where.items():
+            stmt = (
+                self.pages.children.where(where.clause())
+                .with_only_columns(parent, func.count(), maintain_column_froms=True)
+                .group_by(parent)
+            )
+            for parent_id, n in await self.db.rows(stmt, {"parent_ids": parent_ids}):
+                found[parent_id, where] = n
+        return [found.get(key, 0) for key in keys]
 
 
 def by_id(rows: Iterable[Any], ids: Sequence[int]) -> list[Any]:

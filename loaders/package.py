@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 import models
 from loaders import columns
-from loaders.base import IDS, PARENT_IDS, Loader, PageLoader, by_id, counts
-from loaders.paging import Ordering
+from loaders.base import IDS, PARENT_IDS, FilteredCountLoader, Loader, PageLoader, by_id, counts
+from loaders.paging import Ordering, Where
 from models.db import AnyRow
 
 
@@ -39,6 +39,10 @@ class PackagesByUserIdLoader(PackagePageLoader):
     def count_loader(self) -> Loader[int, int]:
         return self.loaders.package_count_by_user_id
 
+    @property
+    def filtered_count_loader(self) -> Loader[tuple[int, Where], int]:
+        return self.loaders.package_count_by_user_id_and_filter
+
 
 _link = models.package_classifiers.c
 
@@ -56,6 +60,10 @@ class PackagesByClassifierIdLoader(PackagePageLoader):
     @property
     def count_loader(self) -> Loader[int, int]:
         return self.loaders.package_count_by_classifier_id
+
+    @property
+    def filtered_count_loader(self) -> Loader[tuple[int, Where], int]:
+        return self.loaders.package_count_by_classifier_id_and_filter
 
 
 class PackageCountByUserIdLoader(Loader[int, int]):
@@ -76,6 +84,14 @@ class PackageCountByClassifierIdLoader(Loader[int, int]):
 
     async def batch_load_fn(self, classifier_ids: list[int]) -> list[int]:
         return counts(await self.db.rows(self.statement, {"ids": classifier_ids}), classifier_ids)
+
+
+class PackageCountByUserIdAndFilterLoader(FilteredCountLoader):
+    pages = PackagesByUserIdLoader
+
+
+class PackageCountByClassifierIdAndFilterLoader(FilteredCountLoader):
+    pages = PackagesByClassifierIdLoader
 
 
 # The number of releases of the package in the enclosing statement.

@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, literal, select, tuple_
 from sqlalchemy.orm import QueryableAttribute
@@ -77,6 +77,14 @@ def _parse(key: SortKey, value: Any) -> Any:
     raise CursorError("is not a valid cursor")
 
 
+class Where(Protocol):
+    """A filter on the children of a page; hashable, so that each distinct one is one statement over all parents."""
+
+    def __hash__(self) -> int: ...
+
+    def clause(self) -> ColumnElement[bool]: ...
+
+
 @dataclass(frozen=True)
 class Page:
     """The arguments of one connection page, already validated; hashable, so it can key a loader."""
@@ -86,6 +94,7 @@ class Page:
     last: int | None = None
     after: tuple[Any, ...] | None = None
     before: tuple[Any, ...] | None = None
+    where: Where | None = None  # the children a nested connection keeps; None: all of them
 
     @property
     def backward(self) -> bool:

@@ -14,6 +14,7 @@ from schema.connection import Connection, OrderDirection, page_of
 from schema.context import Info
 from schema.cost import list_bound
 from schema.ids import row_ids
+from schema.package_filter import ANY_CLASSIFIERS, SUB_FILTERS
 from schema.release import Release, ReleaseOrder
 from schema.row import RowType
 
@@ -104,14 +105,38 @@ class PackageOrder:
         return PACKAGE_ORDERINGS[self.field.value, self.direction is OrderDirection.DESC]
 
 
-@strawberry.input(description="Conditions a package must meet, all of them.")
+@strawberry.input(
+    description="Conditions a package must meet, all of them; `and`, `or` and `not` combine other filters "
+    "(nested at most MAX_FILTER_DEPTH deep, 5 by default)."
+)
 class PackageFilter:
     name_prefix: str | None = strawberry.field(default=None, description="The name starts with this.")
     name_contains: str | None = strawberry.field(default=None, description="The name contains this.")
     classifier: str | None = strawberry.field(default=None, description="Carries the classifier of this name.")
+    classifiers: list[str] | None = strawberry.field(
+        default=None,
+        description=f"Carries at least one classifier of these names (at most {ANY_CLASSIFIERS}); `[]` matches none.",
+    )
     maintainer: strawberry.ID | None = strawberry.field(default=None, description="Maintained by this user.")
+    maintainer_email: str | None = strawberry.field(
+        default=None, description="Maintained by the user with this email address, in any case."
+    )
+    has_releases: bool | None = strawberry.field(
+        default=None, description="Has at least one release, yanked ones included (`true`), or none (`false`)."
+    )
     license: str | None = strawberry.field(default=None, description="The license is exactly this.")
     created_after: datetime | None = strawberry.field(default=None, description="Created at or after this.")
     created_before: datetime | None = strawberry.field(default=None, description="Created before this.")
     updated_after: datetime | None = strawberry.field(default=None, description="Updated at or after this.")
     updated_before: datetime | None = strawberry.field(default=None, description="Updated before this.")
+    and_: list["PackageFilter"] | None = strawberry.field(
+        default=None,
+        name="and",
+        description=f"Meets every one of these filters (at most {SUB_FILTERS}); `[]` matches all.",
+    )
+    or_: list["PackageFilter"] | None = strawberry.field(
+        default=None,
+        name="or",
+        description=f"Meets at least one of these filters (at most {SUB_FILTERS}); `[]` matches none.",
+    )
+    not_: "PackageFilter | None" = strawberry.field(default=None, name="not", description="Does not meet this filter.")

@@ -517,20 +517,33 @@ async def test_bad_filters_are_argument_errors_naming_the_place_before_any_sql(
 
 
 @pytest.mark.usefixtures("index")
-async def test_a_filter_nested_two_hundred_deep_in_variables_is_refused_by_the_depth_limit(
+async def post_nested_filter(client: GraphQLClient, levels: int) -> httpx.Response:
+    variables = '{"filter": ' + '{"not": ' * levels + "{}" + "}" * levels + "}"
+    return await client.http.post(
+        "/graphql", content=f'{{"query": {json.dumps(PACKAGES)}, "variables": {variables}}}',
+        headers={"content-type": "application/json"},
+    )  # fmt: skip
+
+
+async def test_a_filter_nested_deep_in_variables_is_refused_by_the_depth_limit(
     client: GraphQLClient, sql: SqlCounter
 ) -> None:
-    levels = 200  # within what the JSON decoder and graphql-core's coercion take, far past the limit
-    variables = '{"filter": ' + '{"not": ' * levels + "{}" + "}" * levels + "}"
     with sql.expect(0):
-        response = await client.http.post(
-            "/graphql", content=f'{{"query": {json.dumps(PACKAGES)}, "variables": {variables}}}',
-            headers={"content-type": "application/json"},
-        )  # fmt: skip
+        response = await post_nested_filter(client, 50)  # within MAX_JSON_DEPTH, far past MAX_FILTER_DEPTH
     assert response.status_code == 200, response.text
     (error,) = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "the limit (MAX_FILTER_DEPTH) is 5" in error["message"]
+
+
+async def test_a_filter_nested_past_the_json_depth_is_refused_at_the_edge(
+    client: GraphQLClient, sql: SqlCounter
+) -> None:
+    with sql.expect(0):
+        response = await post_nested_filter(client, 2000)
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_filters_do_not_change_the_query_cost(sessionmaker: Maker) -> None:

@@ -150,7 +150,7 @@ class _Planner:
             for v in operation.variable_definitions or ()
         }
         self.bounds = introspection_bounds(schema)
-        self.expanded: dict[tuple[str, str, tuple[Size, ...], bool], tuple[Step, ...]] = {}
+        self.expanded: dict[tuple[str, str, tuple[Size, ...], bool], Step] = {}
         self.expanding: set[str] = set()
         self.variables: set[str] = set()
 
@@ -180,20 +180,27 @@ class _Planner:
                 inner = self.schema.get_type(condition.name.value) if condition else parent
                 steps.extend(self.selections(selection.selection_set, inner, page, whole=whole))
             elif isinstance(selection, FragmentSpreadNode):
-                steps.extend(self.spread(selection.name.value, page, whole=whole))
+                spread = self.spread(selection.name.value, page, whole=whole)
+                if spread is not None:
+                    steps.append(spread)
         return tuple(steps)
 
-    def spread(self, name: str, page: tuple[Size, ...], *, whole: bool) -> tuple[Step, ...]:
+    def spread(self, name: str, page: tuple[Size, ...], *, whole: bool) -> Step | None:
+        """One step, weightless, shared by every place that spreads the fragment alike.
+
+        Shared, not copied: a fragment that spreads another twice, which spreads another twice, and so on, is
+        a plan the size of the document, where copies would double at every level (and so would its cost walk).
+        """
         fragment = self.fragments.get(name)
         if fragment is None or name in self.expanding:  # unknown or cyclic: validation refuses the document
-            return ()
+            return None
         key = (name, fragment.type_condition.name.value, page, whole)
         found = self.expanded.get(key)
         if found is None:
             self.expanding.add(name)
-            found = self.selections(fragment.selection_set, self.schema.get_type(key[1]), page, whole=whole)
+            children = self.selections(fragment.selection_set, self.schema.get_type(key[1]), page, whole=whole)
             self.expanding.discard(name)
-            self.expanded[key] = found
+            found = self.expanded[key] = Step(weight=0, sizes=(), children=children)
         return found
 
     def field(self, node: FieldNode, parent: GraphQLNamedType | None, page: tuple[Size, ...], *, whole: bool) -> Step:

@@ -8,13 +8,16 @@ from typing import Any
 import httpx
 import pytest
 from graphql import (
+    FragmentDefinitionNode,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    OperationDefinitionNode,
     get_introspection_query,
     get_named_type,
     is_leaf_type,
+    parse,
 )
 from strawberry.types.field import StrawberryField
 
@@ -22,7 +25,7 @@ from app import Settings, create_app
 from models.db import Maker
 from models.passwords import Passwords
 from schema import limits
-from schema.cost import LIST_BOUND
+from schema.cost import LIST_BOUND, CostPlan, Step
 from schema.document_cache import DocumentCache, LruCache
 from schema.root import schema
 from tests.conftest import GraphQLClient, SqlCounter, settings_for_tests
@@ -465,6 +468,40 @@ async def test_fragments_and_inline_fragments_cost_what_they_select(small: Graph
     assert await accepted(small, text, {"n": 7, "m": 2}) == 50
     error = await refused(small, sql, text, {"n": 10, "m": 1})
     assert (error["code"], error["measured"]) == ("QUERY_TOO_COMPLEX", 51)
+
+
+def doubling_fragments(levels: int) -> str:
+    """A small document whose every fragment spreads the one before it twice: 2**levels spreads, written once each."""
+    fragments = ["fragment L0 on Package { name latestRelease { version } }"]
+    fragments += [f"fragment L{i} on Package {{ ...L{i - 1} ...L{i - 1} }}" for i in range(1, levels + 1)]
+    return f"{{ packages(first: 1) {{ edges {{ node {{ ...L{levels} }} }} }} }} " + " ".join(fragments)
+
+
+def count_steps(steps: tuple[Step, ...], seen: set[int]) -> int:
+    """Distinct steps of a plan (a shared one counted once)."""
+    fresh = [step for step in steps if id(step) not in seen]
+    seen.update(id(step) for step in fresh)
+    return len(fresh) + sum(count_steps(step.children, seen) for step in fresh)
+
+
+async def test_fragments_spread_twice_at_every_level_cost_what_the_answer_holds_and_plan_once_each(
+    client: GraphQLClient,
+) -> None:
+    document = doubling_fragments(40)  # 2**40 spreads: copied into the plan, they would never finish
+    plan = CostPlan.of(schema._schema, *_fragments_and_operation(document))
+    assert count_steps(plan.steps, set()) < 200
+    # the connection, its edge and node, and a latestRelease per spread of L0: the answer merges the spreads'
+    # fields, the cost counts each one (it may overcount a document, never undercount one)
+    assert plan.cost({}, 100) == 1 + 1 + 1 + 2**40
+    refusal = (await client.execute(document))["errors"][0]["extensions"]
+    assert refusal["code"] == "QUERY_TOO_COMPLEX"
+
+
+def _fragments_and_operation(text: str) -> tuple[dict[str, FragmentDefinitionNode], OperationDefinitionNode]:
+    document = parse(text)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    (operation,) = (d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return fragments, operation
 
 
 async def test_lists_without_arguments_cost_their_declared_bound(small: GraphQLClient) -> None:

@@ -12,7 +12,7 @@ from schema.context import Info
 from schema.errors import BadArgument, Conflict, NotFound, Refused
 from schema.ids import row_id_of
 from schema.mutations import AddMaintainerResult, MaintainerPayload, MaintainerRole, RemoveMaintainerResult
-from schema.package import Package
+from schema.package import MAINTAINERS, Package
 from schema.user import User
 
 
@@ -38,6 +38,13 @@ async def add_maintainer(
             raise Refused(NotFound(message="There is no such user."))
         if await session.get(models.Maintainer, (user_id, row.id)) is not None:
             raise Refused(Conflict(field="user", message=f"{target.name} already maintains {row.name}."))
+        # The bound the query cost counts `maintainers` by, kept true: the package row is locked (PostgreSQL) or
+        # the database is (SQLite), so two owners adding at once cannot pass it together.
+        maintainers = select(func.count()).where(models.Maintainer.package_id == row.id)
+        if (await session.scalar(maintainers) or 0) >= MAINTAINERS:
+            raise Refused(
+                Conflict(field="user", message=f"A package has at most {MAINTAINERS} maintainers; remove one first.")
+            )
         session.add(models.Maintainer(user_id=user_id, package_id=row.id, role=role.value))
         await session.flush()
         return MaintainerPayload(package=Package.from_row(row), user=User.from_row(target))

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from schema.classifier import Classifier
     from schema.user import User
 
-# What the query cost counts for the lists that take no page arguments (see schema/cost.py): more than most
-# packages have; a package with more still answers in full, it only costs more than it was counted.
+# What the query cost counts for the lists that take no page arguments (see schema/cost.py). `addMaintainer`
+# keeps the first true; classifiers are written by no mutation (the seed gives a package at most 6).
 MAINTAINERS = 10
 CLASSIFIERS = 30
 
@@ -66,7 +66,10 @@ class Package(RowType, relay.Node):
     async def release_count(self, info: Info) -> int:
         return await info.context.loaders.release_count_by_package_id.load(self.id)
 
-    @strawberry.field(description="The users who maintain the package, by name.", metadata=list_bound(MAINTAINERS))
+    @strawberry.field(
+        description=f"The users who maintain the package (at most {MAINTAINERS}), by name.",
+        metadata=list_bound(MAINTAINERS),
+    )
     async def maintainers(self, info: Info) -> list[Annotated["User", strawberry.lazy("schema.user")]]:
         from schema.user import User
 

@@ -40,7 +40,7 @@ from schema.mutations import (
     UpdatePackageResult,
     YankReleaseResult,
 )
-from schema.package import Package
+from schema.package import MAINTAINERS, Package
 from schema.persisted_queries import PersistedQueries
 from schema.production import HideIntrospection, HideSuggestions
 from schema.release import Release
@@ -126,7 +126,9 @@ class Mutation:
         description="Maintainers only. `yanked: false` takes a yank back.",
     )
     add_maintainer: AddMaintainerResult = strawberry.field(
-        extensions=mutation_extensions(), resolver=resolvers.maintainers.add_maintainer, description="Owners only."
+        extensions=mutation_extensions(),
+        resolver=resolvers.maintainers.add_maintainer,
+        description=f"Owners only; a package has at most {MAINTAINERS} maintainers.",
     )
     remove_maintainer: RemoveMaintainerResult = strawberry.field(
         extensions=mutation_extensions(),

@@ -12,6 +12,7 @@ import models
 from models import Role
 from models.db import Maker
 from resolvers import tokens
+from schema.package import MAINTAINERS
 from tests import factories
 from tests.conftest import TEST_SECRET, GraphQLClient
 
@@ -823,6 +824,25 @@ async def test_add_maintainer_of_someone_who_already_maintains_the_package_is_a_
     assert result["__typename"] == "Conflict", result
     assert result["conflictField"] == "user"
     assert await roles(sessionmaker, "cheese") == {row_id(ada): "owner", row_id(bob): "maintainer"}
+
+
+async def test_add_maintainer_beyond_the_bound_the_query_cost_counts_is_a_conflict(
+    client: GraphQLClient, session: AsyncSession, sessionmaker: Maker
+) -> None:
+    token, ada = await sign_up(client, "Ada")
+    others = [await factories.user(session, f"User {i}") for i in range(MAINTAINERS)]
+    full: list[tuple[models.User, Role]] = [(await user_row(session, ada), "owner")]
+    full += [(row, "maintainer") for row in others[:-1]]
+    await factories.package(session, "cheese", maintainers=full)
+    assert len(await roles(sessionmaker, "cheese")) == MAINTAINERS
+    result = await answer(client, ADD, {"package": "cheese", "user": global_id("User", others[-1].id)}, token=token)
+    assert result["__typename"] == "Conflict", result
+    assert f"at most {MAINTAINERS} maintainers" in result["message"]
+    assert len(await roles(sessionmaker, "cheese")) == MAINTAINERS
+    removed = await answer(client, REMOVE, {"package": "cheese", "user": global_id("User", others[0].id)}, token=token)
+    assert removed["__typename"] == "MaintainerPayload", removed
+    added = await answer(client, ADD, {"package": "cheese", "user": global_id("User", others[-1].id)}, token=token)
+    assert added["__typename"] == "MaintainerPayload", added
 
 
 async def test_add_maintainer_of_an_unknown_user_is_not_found(

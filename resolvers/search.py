@@ -77,19 +77,29 @@ async def search(
     terms = query.strip()
     if not terms:
         raise BadArgument("query", "must not be blank.")
-    dialect = "postgresql" if info.context.db.session.get_bind().dialect.name == "postgresql" else "sqlite"
+    dialect = dialect_of(info.context.db.session.get_bind().dialect.name)
     page = page_of(info, ORDERINGS[dialect], first, after, last, before)
-    words = WORD.findall(terms)
-    if not words:  # only punctuation: nothing any package could match, so no need to ask
+    bound = bound_values(dialect, terms)
+    if bound is None:  # only punctuation: nothing any package could match, so no need to ask
         return Connection.build(Slice([], [], page.ordering, False, False), Package.from_row, _nothing)
-    if dialect == "postgresql":
-        bound = {"terms": JOINER.sub(" ", terms), "exact": normalize_name(terms)}
-    else:
-        bound = {"terms": " ".join(_quoted(word) for word in words), "exact": normalize_name(terms)}
     by_id = info.context.loaders.package_by_id
     return await connection(
         info, STATEMENTS[dialect], page, Package.from_row, lambda row: by_id.prime(row.id, row), bound=bound
     )
+
+
+def dialect_of(name: str) -> str:
+    return "postgresql" if name == "postgresql" else "sqlite"
+
+
+def bound_values(dialect: str, terms: str) -> dict[str, str] | None:
+    """The values of the search statement's parameters for `terms` (stripped, not blank); None without a word."""
+    words = WORD.findall(terms)
+    if not words:
+        return None
+    if dialect == "postgresql":
+        return {"terms": JOINER.sub(" ", terms), "exact": normalize_name(terms)}
+    return {"terms": " ".join(_quoted(word) for word in words), "exact": normalize_name(terms)}
 
 
 def _quoted(word: str) -> str:

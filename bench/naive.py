@@ -22,7 +22,7 @@ import strawberry
 from fastapi import FastAPI, Request
 from graphql import GraphQLError
 from packaging.version import InvalidVersion, Version
-from sqlalchemy import ColumnElement, Executable, Select, distinct, event, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Executable, Select, distinct, event, false, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, lazyload
@@ -486,7 +486,10 @@ async def search(
         raise BadArgument("query", "must not be blank.")
     # The app's statement and ranking, with the values bound in, over ORM rows.
     dialect = ranked.dialect_of(info.context.session.get_bind().dialect.name)
-    bound = ranked.bound_values(dialect, terms) or {"terms": "", "exact": ""}
+    bound = ranked.bound_values(dialect, terms)
+    if bound is None:  # no word: nothing matches, as in the app
+        page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
+        return await top_level(info, select(models.Package).where(false()), page, Package.from_row)
     keys = ranked.ORDERINGS[dialect].keys
     ordering = Ordering("search", tuple(key.params(bound) if isinstance(key, ColumnElement) else key for key in keys))
     page = page_of(info, ordering, first, after, last, before)

@@ -1,12 +1,12 @@
 """Time `search` in process at several scales, to see whether it grows with the table or with the matches.
 
-python -m bench.search_scale [--packages 10000,100000] [--requests 100] [--keep]
+python -m bench.search_scale [--packages 10000,100000] [--requests 100] [--keep] [--plans]
 
-For each scale, seeds `cheeseshop_bench_search_<n>` (reusing it when it already holds n packages), runs the
-search page of bench/queries/ through the app in process (httpx, no uvicorn, no network) for a few queries:
-the bench's own (a few dozen matches), a word that many packages have, one that a handful have, and an exact
-name; prints the median and p90 per request, the matches, and PostgreSQL's plan of the page's statement. The
-databases are dropped at the end unless `--keep`. It asserts nothing.
+For each scale, seeds `cheeseshop_bench_search_<n>` (reusing it when it already holds n packages) and runs the
+search page of bench/queries/ through the app in process (httpx, no uvicorn, no network) for a few queries: the
+bench's own, two words with a few dozen matches at any scale, a word that many packages have, three words that
+a handful have, and an exact name. Prints the median and p90 per request and the matches (with `--plans`,
+PostgreSQL's plan of each page). The databases are dropped at the end unless `--keep`. It asserts nothing.
 """
 
 import argparse
@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 
 from app import Settings, create_app
-from bench.database import ROOT, BenchDatabase, connect, ensure_scale, quote_ident
+from bench.database import ROOT, SEARCH_MATCHES_WANTED, BenchDatabase, connect, ensure_scale, quote_ident
 from bench.urls import with_database
 from models.db import make_engine, make_sessionmaker
+from models.seed import WORDS
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 PAGE = (ROOT / "bench" / "queries" / "search_page.graphql").read_text()
@@ -42,8 +43,18 @@ async def queries(url: str) -> dict[str, str]:
         rare = await conn.fetchval(
             "SELECT name FROM packages WHERE name ~ '^[a-z]+-[a-z]+-[a-z]+$' ORDER BY id LIMIT 1"
         )
+        # Two words of the seed's vocabulary whose matches are nearest a few dozen: the same work at every scale.
+        pairs = [f"{a} {b}" for i, a in enumerate(WORDS[:12]) for b in WORDS[i + 1 : 24]]
+        counts = {
+            pair: await conn.fetchval(
+                "SELECT count(*) FROM packages WHERE search_vector @@ websearch_to_tsquery('simple', $1)", pair
+            )
+            for pair in pairs
+        }
+        dozens = min(pairs, key=lambda pair: (abs(counts[pair] - SEARCH_MATCHES_WANTED), pair))
         return {
             "bench query": await bench.search_query(),
+            "few dozen": dozens,
             "common word": common,
             "three words": rare.replace("-", " "),
             "exact name": rare,

@@ -6,7 +6,8 @@ For each scale, seeds `cheeseshop_bench_search_<n>` (reusing it when it already 
 search page of bench/queries/ through the app in process (httpx, no uvicorn, no network) for a few queries: the
 bench's own, two words with a few dozen matches at any scale, a word that many packages have, three words that
 a handful have, and an exact name. Prints the median and p90 per request and the matches (with `--plans`,
-PostgreSQL's plan of each page). The databases are dropped at the end unless `--keep`. It asserts nothing.
+PostgreSQL's plan of each page), and beside them the median of the substring match `search` used before it
+ranked, as SQL alone. The databases are dropped at the end unless `--keep`. It asserts nothing.
 """
 
 import argparse
@@ -25,6 +26,11 @@ from models.seed import WORDS
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 PAGE = (ROOT / "bench" / "queries" / "search_page.graphql").read_text()
+# The substring match `search` used before it ranked (page and count), for comparison: SQL only, no app.
+SUBSTRING = [
+    "SELECT id FROM packages WHERE name ILIKE $1 OR summary ILIKE $1 ORDER BY name, id LIMIT 21",
+    "SELECT count(*) FROM packages WHERE name ILIKE $1 OR summary ILIKE $1",
+]
 PLAN = """EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF, SUMMARY ON)
 SELECT id FROM packages WHERE search_vector @@ websearch_to_tsquery('simple', $1)
 ORDER BY CASE WHEN name = $2 THEN 0 ELSE 1 END,
@@ -91,6 +97,21 @@ async def time_search(url: str, query: str, requests: int) -> tuple[list[float],
     return timings, total
 
 
+async def time_substring(url: str, query: str, requests: int) -> float:
+    """The median time of the substring match's two statements, in SQL alone."""
+    conn = await connect(url)
+    timings = []
+    try:
+        for _ in range(requests):
+            start = time.perf_counter()
+            for statement in SUBSTRING:
+                await conn.fetch(statement, f"%{query}%")
+            timings.append(time.perf_counter() - start)
+    finally:
+        await conn.close()
+    return statistics.median(timings)
+
+
 async def plan(url: str, query: str, exact: str) -> str:
     conn = await connect(url)
     try:
@@ -120,7 +141,10 @@ async def main() -> None:
                 timings, total = await time_search(url, query, args.requests)
                 median, p90 = statistics.median(timings), statistics.quantiles(timings, n=10)[-1]
                 times = f"median {median * 1000:6.2f} ms  p90 {p90 * 1000:6.2f} ms"
-                print(f"  {label:12} {query!r:28} {total:6,} matches  {times}")
+                substring = await time_substring(url, query, max(5, args.requests // 10))
+                print(
+                    f"  {label:12} {query!r:28} {total:6,} matches  {times}  (substring SQL {substring * 1000:.1f} ms)"
+                )
                 if args.plans:
                     print(await plan(url, query, query.replace(" ", "-")))
     finally:

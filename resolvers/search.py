@@ -49,7 +49,8 @@ _vector = literal_column(f"packages.{VECTOR_COLUMN}", TSVECTOR)
 _tsquery = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), bindparam("terms"))
 _rank = func.ts_rank(literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]"), _vector, _tsquery)
 POSTGRESQL_SCORE = -cast(_rank, Float)  # float4 made float8 so that a cursor's value compares equal
-POSTGRESQL = select(*columns.PACKAGE).where(_vector.bool_op("@@")(_tsquery))
+# A query of exclusions alone (`-json`) would match nearly every package, read without the index: it finds none.
+POSTGRESQL = select(*columns.PACKAGE).where(_vector.bool_op("@@")(_tsquery), func.querytree(_tsquery) != "T")
 
 # SQLite: bm25, lower is better; a word in the name counts ten times one in the summary.
 _fts = table(FTS_TABLE, column("rowid", Integer))

@@ -325,3 +325,23 @@ async def test_a_search_page_runs_one_statement_and_one_more_for_its_count(
     after = json.dumps(connection["pageInfo"]["endCursor"])
     with sql.expect(3):  # past a cursor, whether a page lies before it is one more question
         await client.query(f'{{ search(query: "cheese", first: 5, after: {after}) {PAGE} }}')
+
+
+async def test_on_postgresql_operators_work_and_exclusions_alone_find_nothing(
+    client: GraphQLClient, session: AsyncSession, engine: AsyncEngine
+) -> None:
+    await factories.package(session, "fastjson", summary="A fast JSON parser.")
+    await factories.package(session, "yamlish", summary="A YAML parser.")
+    await factories.package(session, "other", summary="Something else.")
+    if engine.dialect.name == "postgresql":
+        assert await found(client, "json or yaml") == ["fastjson", "yamlish"]
+        assert await found(client, "parser -json") == ["yamlish"]
+        assert await found(client, '"fast json"') == ["fastjson"]
+        assert await found(client, '"json fast"') == []
+        assert await found(client, "-json") == []
+        assert await found(client, "-json or -yaml") == []
+    else:  # SQLite: every word must match, and operators are words or separators
+        assert await found(client, "json or yaml") == []
+        assert await found(client, "parser -json") == ["fastjson"]
+        assert await found(client, '"json fast"') == ["fastjson"]
+        assert await found(client, "-json") == ["fastjson"]

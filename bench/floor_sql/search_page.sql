@@ -15,7 +15,7 @@ WITH terms AS (
         CASE WHEN p.name = terms.name THEN 0 ELSE 1 END AS exact,
         -(ts_rank('{0.1, 0.2, 0.4, 1.0}'::float4[], p.search_vector, terms.tsquery)::float8) AS score
     FROM packages AS p, terms
-    WHERE p.search_vector @@ terms.tsquery
+    WHERE p.search_vector @@ terms.tsquery AND querytree(terms.tsquery) <> 'T'  -- not exclusions alone
 ), shown AS (
     SELECT * FROM found ORDER BY exact, score, id LIMIT 20
 )

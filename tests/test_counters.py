@@ -404,7 +404,7 @@ async def alembic(engine: AsyncEngine, action: Callable[[Config, str], None], re
 def counting_objects(conn: Connection) -> set[tuple[str, ...]]:
     """The triggers (and on PostgreSQL the functions) of the database, as the database prints them."""
     if conn.dialect.name == "sqlite":
-        # The search index's triggers are another's (models/search.py).
+        # Only the counting ones: the search index keeps triggers of its own (models/search.py).
         stmt = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%counter%'"
     else:
         stmt = (

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 import models
 from migrations.runner import upgrade
 from models.db import make_engine
-from models.search import VECTOR
+from models.search import VECTOR, VECTOR_INDEX
 from models.seed import seed
 from tests import factories
 from tests.conftest import GraphQLClient, SqlCounter
@@ -276,6 +276,11 @@ async def test_seeded_packages_are_indexed_exactly(engine: AsyncEngine) -> None:
         if engine.dialect.name == "postgresql":
             stale = await conn.scalar(text(f"SELECT count(*) FROM packages WHERE search_vector <> ({VECTOR})"))
             assert stale == 0
+            index = await conn.scalar(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": VECTOR_INDEX}
+            )
+            assert index is not None
+            assert index.endswith("USING gin (search_vector)")
         else:
             indexed = (await conn.execute(text("SELECT rowid, name, summary FROM packages_search ORDER BY 1"))).all()
             rows = (await conn.execute(text("SELECT id, name, summary FROM packages ORDER BY 1"))).all()

@@ -1,20 +1,25 @@
 """search(query:): ranking, cursors, hostile text, and an index that follows every write, on both databases."""
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import text, update
+from alembic import command
+from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import models
-from migrations.runner import upgrade
-from models.db import make_engine
+from app import create_app
+from migrations.runner import alembic_config, upgrade
+from models.db import make_engine, make_sessionmaker
 from models.search import VECTOR, VECTOR_INDEX
 from models.seed import seed
 from tests import factories
-from tests.conftest import GraphQLClient, SqlCounter
+from tests.conftest import GraphQLClient, SqlCounter, settings_for_tests
+from tests.test_counters import new_database
 
 PASSWORD = "correct horse battery staple"
 BENCH_PAGE = Path(__file__).parent.parent / "bench" / "queries" / "search_page.graphql"
@@ -317,6 +322,28 @@ async def test_search_ranks_as_the_index_read_directly_does(
         after = connection["pageInfo"]["endCursor"]
     assert len(seen) > 1
     assert seen == direct
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def blank(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with new_database(request, tmp_path, "search") as engine:
+        yield engine
+
+
+async def test_the_migration_indexes_the_packages_already_there(blank: AsyncEngine) -> None:
+    async with blank.begin() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0005"))
+        for name, summary in (("gouda", "A Dutch cheese."), ("aiohttp-retry", None)):
+            when = factories.tick()
+            await conn.execute(
+                insert(models.Package).values(name=name, summary=summary, created_at=when, updated_at=when)
+            )
+    await upgrade(blank)
+    app = create_app(settings_for_tests(), sessionmaker=make_sessionmaker(blank))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        client = GraphQLClient(http)
+        assert await found(client, "cheese") == ["gouda"]
+        assert await found(client, "retry") == ["aiohttp-retry"]
 
 
 async def test_migrations_and_create_all_build_the_same_sqlite_index(tmp_path: Path) -> None:

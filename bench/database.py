@@ -186,13 +186,13 @@ class BenchDatabase:
         }
 
     async def search_query(self) -> str:
-        """A query whose matches (name or summary, case-insensitive) are nearest `SEARCH_MATCHES_WANTED`."""
+        """A query whose matches (every word in the name or summary) are nearest `SEARCH_MATCHES_WANTED`."""
         candidates = [row["candidate"] for row in await self.conn.fetch(SEARCH_CANDIDATES, SEARCH_MATCHES_WANTED)]
         if not candidates:
             return "json"
         matches = {
             candidate: await self.conn.fetchval(
-                "SELECT count(*) FROM packages WHERE name ILIKE $1 OR summary ILIKE $1", f"%{candidate}%"
+                "SELECT count(*) FROM packages WHERE search_vector @@ websearch_to_tsquery('simple', $1)", candidate
             )
             for candidate in candidates
         }

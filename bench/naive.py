@@ -22,7 +22,7 @@ import strawberry
 from fastapi import FastAPI, Request
 from graphql import GraphQLError
 from packaging.version import InvalidVersion, Version
-from sqlalchemy import ColumnElement, Executable, Select, distinct, event, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Executable, Select, distinct, event, false, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, lazyload
@@ -31,6 +31,7 @@ from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.types import ExecutionContext
 
 import models
+import resolvers.search as ranked
 from app import Settings, development_secret, load_settings
 from loaders.classifier import CLASSIFIERS_BY_NAME
 from loaders.package import PACKAGES_BY_NAME
@@ -484,13 +485,16 @@ async def search(
     terms = query.strip()
     if not terms:
         raise BadArgument("query", "must not be blank.")
-    page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
-    row = models.Package
-    stmt = select(row).where(  # the app's conditions
-        row.name.icontains(terms, autoescape=True)
-        | row.name.contains(normalize_name(terms), autoescape=True)
-        | row.summary.icontains(terms, autoescape=True)
-    )
+    # The app's statement and ranking, with the values bound in, over ORM rows.
+    dialect = ranked.dialect_of(info.context.session.get_bind().dialect.name)
+    bound = ranked.bound_values(dialect, terms)
+    if bound is None:  # no word: nothing matches, as in the app
+        page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
+        return await top_level(info, select(models.Package).where(false()), page, Package.from_row)
+    keys = ranked.ORDERINGS[dialect].keys
+    ordering = Ordering("search", tuple(key.params(bound) if isinstance(key, ColumnElement) else key for key in keys))
+    page = page_of(info, ordering, first, after, last, before)
+    stmt = ranked.STATEMENTS[dialect].with_only_columns(models.Package).params(bound)
     return await top_level(info, stmt, page, Package.from_row)
 
 

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+import math
 import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ def _parse(key: SortKey, value: Any) -> Any:
             raise CursorError("is not a valid cursor") from None
     if expected is int and isinstance(value, int) and not isinstance(value, bool) and value in INT_RANGE:
         return value
+    if expected is float and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
     if expected is str and isinstance(value, str) and "\x00" not in value:
         try:
             value.encode()  # a lone surrogate cannot reach the database

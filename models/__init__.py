@@ -7,6 +7,7 @@ from models.counter import Counter, CounterName
 from models.document import PersistedDocument
 from models.package import Maintainer, Package, Role
 from models.release import Release
+from models.search import outside_the_models
 from models.user import User
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "Release",
     "Role",
     "User",
+    "outside_the_models",
     "package_classifiers",
 ]

@@ -6,12 +6,11 @@ from sqlalchemy import Select, bindparam, select
 
 import models
 from loaders import columns
-from loaders.package import PACKAGES_BY_NAME, RELEASE_COUNT
+from loaders.package import RELEASE_COUNT
 from resolvers.names import normalize_name
 from resolvers.paging import connection
 from schema.connection import Connection, page_of
 from schema.context import Info
-from schema.errors import BadArgument
 from schema.package import Package, PackageFilter, PackageOrder
 from schema.package_filter import package_where
 
@@ -45,27 +44,6 @@ async def packages(
     if where is None:
         return await _connection(info, ALL, page, counter="packages")
     return await _connection(info, ALL.where(where.clause()), page)
-
-
-async def search(
-    info: Info,
-    query: str,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Package]:
-    terms = query.strip()
-    if not terms:
-        raise BadArgument("query", "must not be blank.")
-    page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
-    # A simple search: the words as typed, anywhere in the name or summary, case-insensitive.
-    stmt = ALL.where(
-        Row.name.icontains(terms, autoescape=True)
-        | Row.name.contains(normalize_name(terms), autoescape=True)  # `zope.interface` finds zope-interface
-        | Row.summary.icontains(terms, autoescape=True)
-    )
-    return await _connection(info, stmt, page)
 
 
 async def _connection(

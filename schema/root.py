@@ -14,6 +14,7 @@ import resolvers.package_mutations
 import resolvers.packages
 import resolvers.release_mutations
 import resolvers.releases
+import resolvers.search
 import resolvers.stats
 import resolvers.users
 from schema.authentication import RejectRefusedTokens
@@ -61,8 +62,11 @@ class Query:
         resolver=resolvers.packages.packages, description="Packages, by name unless `orderBy` says otherwise."
     )
     search: Connection[Package] = strawberry.field(
-        resolver=resolvers.packages.search,
-        description="Packages whose name or summary contains the query, by name.",
+        resolver=resolvers.search.search,
+        description=(
+            "Packages whose name or summary has the query's words, most relevant first: the package named"
+            " exactly so, then matches in the name before matches in the summary, the oldest first among equals."
+        ),
     )
     release: Release | None = strawberry.field(
         resolver=resolvers.releases.release,

@@ -404,7 +404,8 @@ async def alembic(engine: AsyncEngine, action: Callable[[Config, str], None], re
 def counting_objects(conn: Connection) -> set[tuple[str, ...]]:
     """The triggers (and on PostgreSQL the functions) of the database, as the database prints them."""
     if conn.dialect.name == "sqlite":
-        stmt = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"
+        # Only the counting ones: the search index keeps triggers of its own (models/search.py).
+        stmt = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%counter%'"
     else:
         stmt = (
             "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
@@ -461,12 +462,13 @@ ROW_TABLES = ("users", "packages", "releases", "maintainers", "classifiers", "pa
 
 
 async def every_row(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
-    """Each table's rows as the database holds them, in key order, without the token keys."""
+    """Each table's rows as the database holds them, in key order, without the token keys and search vectors."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as conn:
         for table in ROW_TABLES:
             result = await conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2"))
-            keep = [i for i, name in enumerate(result.keys()) if name != "token_key"]
+            # Both are added by later migrations: the token keys, and the search vector computed from the row.
+            keep = [i for i, name in enumerate(result.keys()) if name not in ("token_key", "search_vector")]
             found[table] = [tuple(row[i] for i in keep) for row in result]
     return found
 

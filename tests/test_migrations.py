@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from migrations.runner import alembic_config, current, head, upgrade
-from models import Base
+from models import Base, outside_the_models
 from models.db import make_engine
 
 
@@ -31,7 +31,10 @@ async def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 def differences(conn: Connection) -> list[Any]:
-    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        return not outside_the_models(name, type_, parent_names)
+
+    context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -48,7 +48,11 @@ async def seed(session: AsyncSession, count: int) -> dict[str, list[str]]:
     shuffled = random.Random(count).sample
     cheeses = []
     for i in range(count):
-        name, summary = [(f"brie-{i:03}", "A soft CHEESE."), (f"cheese-{i:03}", None), (f"cheese{i:03}", None)][i % 3]
+        name, summary = [
+            (f"brie-{i:03}", "A soft CHEESE."),
+            (f"cheese-{i:03}", None),
+            (f"feta-{i:03}", "A firm CHEESE."),
+        ][i % 3]
         cheeses.append(models.Package(name=name, summary=summary, created_at=factories.tick()))
     cheddar = models.Package(name="cheddar", summary="Sharp.", created_at=factories.tick())
     wine = models.Package(name="wine", created_at=factories.tick())
@@ -75,11 +79,16 @@ async def seed(session: AsyncSession, count: int) -> dict[str, list[str]]:
     )
     await session.commit()
     cheese_names = sorted(row.name for row in cheeses)
+    # "cheese" is a word of the cheese-… names and of the other summaries, all as long as each other: names rank
+    # first, and packages that rank equally come by id.
+    by_id = sorted(cheeses, key=lambda row: row.id)
+    searched = [row.name for row in by_id if row.name.startswith("cheese-")]
+    searched += [row.name for row in by_id if row.summary]
     return {
         "packages": sorted(row.name for row in packages),
         "users": sorted(row.name for row in users),
         "classifiers": sorted(row.name for row in classifiers),
-        "search": cheese_names,
+        "search": searched,
         "Package.releases": [f"1.{i}" for i in reversed(range(count))],
         "User.packages": cheese_names,
         "Classifier.packages": cheese_names,

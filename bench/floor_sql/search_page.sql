@@ -1,23 +1,23 @@
--- SearchPage: packages whose name or summary contains the query (as resolvers/packages.py `search` matches
--- them), the first 20 by name, each with its latest release.
+-- SearchPage: packages whose name or summary has the query's words (as resolvers/search.py `search` finds and
+-- ranks them on PostgreSQL), the first 20 by (exact name, score, id), each with its latest release.
 -- $1: variables.query
 WITH terms AS (
-    SELECT query, lower(regexp_replace(query, '[-_.]+', '-', 'g')) AS name  -- PEP 503
-    FROM (SELECT btrim($1, E' \t\n\r\f\v') AS query) AS trimmed
-), patterns AS (
-    -- Contained anywhere, with LIKE's wildcards and the escape character taken literally (ESCAPE '/').
     SELECT
-        '%' || replace(replace(replace(query, '/', '//'), '%', '/%'), '_', '/_') || '%' AS as_typed,
-        '%' || replace(replace(replace(name, '/', '//'), '%', '/%'), '_', '/_') || '%' AS as_name
-    FROM terms
+        lower(regexp_replace(query, '[-_.]+', '-', 'g')) AS name,  -- PEP 503
+        -- `-`, `_` and `.` inside a word split it into words, as the index splits names.
+        websearch_to_tsquery(
+            'simple', regexp_replace(query, '(?<=[[:alnum:]])[-_.]+(?=[[:alnum:]])', ' ', 'g')
+        ) AS tsquery
+    FROM (SELECT btrim($1, E' \t\n\r\f\v') AS query) AS trimmed
 ), found AS (
-    SELECT p.id, p.name, p.summary
-    FROM packages AS p, patterns
-    WHERE p.name ILIKE as_typed ESCAPE '/'
-       OR p.name LIKE as_name ESCAPE '/'  -- `zope.interface` finds zope-interface
-       OR p.summary ILIKE as_typed ESCAPE '/'
+    SELECT
+        p.id, p.name, p.summary,
+        CASE WHEN p.name = terms.name THEN 0 ELSE 1 END AS exact,
+        -(ts_rank('{0.1, 0.2, 0.4, 1.0}'::float4[], p.search_vector, terms.tsquery)::float8) AS score
+    FROM packages AS p, terms
+    WHERE p.search_vector @@ terms.tsquery AND querytree(terms.tsquery) <> 'T'  -- not exclusions alone
 ), shown AS (
-    SELECT * FROM found ORDER BY name, id LIMIT 20
+    SELECT * FROM found ORDER BY exact, score, id LIMIT 20
 )
 SELECT json_build_object('data', json_build_object('search', json_build_object(
     'totalCount', (SELECT count(*) FROM found),
@@ -32,7 +32,7 @@ SELECT json_build_object('data', json_build_object('search', json_build_object(
                 ORDER BY r.created_at DESC, r.id DESC
                 LIMIT 1
             )
-        )) ORDER BY s.name, s.id), '[]')
+        )) ORDER BY s.exact, s.score, s.id), '[]')
         FROM shown AS s
     )
 )))

@@ -179,6 +179,14 @@ async def test_a_mutation_over_get_is_a_405_and_runs_no_sql(client: GraphQLClien
     assert (await client.query(USERS))["users"]["totalCount"] == 0
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_other_methods_are_a_405_with_an_errors_body(client: GraphQLClient, sql: SqlCounter, method: str) -> None:
+    with sql.expect(0):
+        response = await client.http.request(method, "/graphql", json={"query": REGISTER})
+    refused(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET, POST"
+
+
 async def spec_post(client: GraphQLClient, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
     return await client.http.post(
         "/graphql", json={"query": query, "variables": variables}, headers={"Accept": f"{SPEC}, application/json;q=0.9"}

@@ -40,6 +40,8 @@ class EdgeRouter(GraphQLRouter[Context, None]):
         # request): it is refused before it is accepted, which the server answers with HTTP 403.
         self.routes[:] = [route for route in self.routes if not isinstance(route, APIWebSocketRoute)]
         self.add_api_websocket_route("", refuse_websocket)
+        # Any other method gets the same kind of answer as any other refused request, not FastAPI's `detail`.
+        self.add_api_route("", refuse_method, methods=["PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
 
     async def run(  # type: ignore[override]  # one signature for what the base class spells as two overloads
         self, request: Request, context: Context = UNSET, root_value: None = UNSET
@@ -127,6 +129,12 @@ class EdgeRouter(GraphQLRouter[Context, None]):
         setattr(request.state, ANSWER_STATUS, status)
         answer.pop("data", None)
         return answer
+
+
+async def refuse_method(request: Request) -> Response:
+    accepted = answer_type(request.headers.get("accept")) or JSON
+    message = f"{request.method} is not a GraphQL request: send a query by GET or POST."
+    return error_response(405, message, media_type=accepted, headers={"Allow": "GET, POST"})
 
 
 async def refuse_websocket(websocket: WebSocket) -> None:

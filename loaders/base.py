@@ -1,6 +1,6 @@
 """What every loader of the bundle shares: the request's `Db` and the bundle itself, for priming."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from aiodataloader import DataLoader
@@ -46,21 +46,31 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
         """The loader of each parent's number of children, if there is one."""
         return None
 
+    def children_of(self, where: Hashable | None) -> Select[Any]:
+        """The children that pass `where`, a page's filter; a loader that takes filters says how."""
+        # Read off the class: a model attribute read off an instance would take it for a model row.
+        assert where is None, f"{type(self).__name__} takes no filter"
+        return type(self).children
+
+    def counted(self, parent_id: int, where: Hashable | None, total: int) -> None:
+        """Prime the number of the parent's children that pass `where`, which a page without a cursor tells."""
+        counts = self.count_loader
+        if where is None and counts is not None:
+            counts.prime(parent_id, total)
+
     async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[AnyRow]]:
         by_page: dict[Page, list[int]] = {}
         for parent_id, page in keys:
             by_page.setdefault(page, []).append(parent_id)
         slices: dict[tuple[int, Page], Slice[AnyRow]] = {}
-        counts = self.count_loader
         for page, parent_ids in by_page.items():
-            # Read off the class: a model attribute read off an instance would take it for a model row.
-            stmt = window_statement(type(self).children, type(self).parent, page.shape)
+            stmt = window_statement(self.children_of(page.where), type(self).parent, page.shape)
             rows = await self.db.rows(stmt, window_parameters(page, parent_ids))
             for parent_id, window in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
                 slices[parent_id, page] = window.slice
                 self.seen(window.slice.rows)
-                if counts is not None and window.total is not None:
-                    counts.prime(parent_id, window.total)
+                if window.total is not None:
+                    self.counted(parent_id, page.where, window.total)
         return [slices[key] for key in keys]
 
 

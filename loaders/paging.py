@@ -86,6 +86,8 @@ class Page:
     last: int | None = None
     after: tuple[Any, ...] | None = None
     before: tuple[Any, ...] | None = None
+    # What the rows are filtered by, a hashable value the loader compiles (None: every row).
+    where: Hashable | None = None
 
     @property
     def backward(self) -> bool:

@@ -5,13 +5,19 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, name_type, utcnow
 from models.version_key import KEY_LENGTH, version_key
 
 if TYPE_CHECKING:
     from models.package import Package
+
+
+def _version(context: DefaultExecutionContext) -> Version:
+    parameters: dict[str, object] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return Version(str(parameters["version"]))
 
 
 class Release(Base):
@@ -25,19 +31,12 @@ class Release(Base):
     url: Mapped[str | None] = mapped_column(String(2048), default=None)
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     yanked: Mapped[bool] = mapped_column(default=False)
-    # Written with `version` (see models/version_key.py): the order PEP 440 gives, and which versions it calls equal.
-    version_key: Mapped[str] = mapped_column(name_type(KEY_LENGTH))
-    prerelease: Mapped[bool] = mapped_column(default=False)
+    # Derived from `version` as every row is inserted, by the ORM or in bulk (see models/version_key.py): the
+    # order PEP 440 gives, and which versions it calls equal.
+    version_key: Mapped[str] = mapped_column(name_type(KEY_LENGTH), default=lambda ctx: version_key(_version(ctx)))
+    prerelease: Mapped[bool] = mapped_column(default=lambda ctx: _version(ctx).is_prerelease)
 
     package: Mapped["Package"] = relationship(back_populates="releases", lazy="raise")
-
-    @validates("version")
-    def _with_key(self, _: str, version: str) -> str:
-        """Setting the version sets what is derived from it, so no row is written without them."""
-        parsed = Version(version)
-        self.version_key = version_key(parsed)
-        self.prerelease = parsed.is_prerelease
-        return version
 
     __table_args__ = (
         UniqueConstraint("package_id", "version"),

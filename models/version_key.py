@@ -33,12 +33,17 @@ def release_prefix(epoch: int, release: tuple[int, ...]) -> str:
     return number(epoch) + "".join(number(part) for part in release)
 
 
-def base_key(version: Version) -> str:
+def release_key(epoch: int, release: tuple[int, ...]) -> str:
     """The key's first segments, epoch and release: shared by every pre-, post- and dev-release of one release."""
-    release = list(version.release)
-    while release and release[-1] == 0:  # PEP 440: 1.0 == 1
-        release.pop()
-    return release_prefix(version.epoch, tuple(release)) + _RELEASE_END
+    parts = list(release)
+    while parts and parts[-1] == 0:  # PEP 440: 1.0 == 1
+        parts.pop()
+    return release_prefix(epoch, tuple(parts)) + _RELEASE_END
+
+
+def base_key(version: Version) -> str:
+    """The epoch and release segments of the key of `version`."""
+    return release_key(version.epoch, version.release)
 
 
 def pre_key(version: Version) -> str:

@@ -49,6 +49,7 @@ BOUNDS: dict[str, int] = {
     "classifier": 200,
     "query": 200,
     "version": 100,
+    "ReleaseFilter.version": 500,  # a specifier set: several versions
     "email": 254,
     "PackageFilter.license": 512,
     "after": 1024,

@@ -461,12 +461,12 @@ ROW_TABLES = ("users", "packages", "releases", "maintainers", "classifiers", "pa
 
 
 async def every_row(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
-    """Each table's rows as the database holds them, in key order, without the token keys."""
+    """Each table's rows as the database holds them, in key order, without the columns later revisions add."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as conn:
         for table in ROW_TABLES:
             result = await conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2"))
-            keep = [i for i, name in enumerate(result.keys()) if name != "token_key"]
+            keep = [i for i, name in enumerate(result.keys()) if name not in ("token_key", "version_key", "prerelease")]
             found[table] = [tuple(row[i] for i in keep) for row in result]
     return found
 

@@ -1,6 +1,8 @@
 """PEP 440 versions through the API: the VERSION order, one release per PEP 440 version, highestRelease, and
 `releases(filter:)`, with their statement counts."""
 
+import asyncio
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from models.db import Maker
 from models.version_key import version_key
 from tests import factories
 from tests.conftest import GraphQLClient, SqlCounter
-from tests.test_mutations import PUBLISH, answer, sign_up
+from tests.test_mutations import PUBLISH, answer, sign_up, user_row, versions
 
 # Published in this order (oldest first), which is not their PEP 440 order.
 VERSIONS = ["1.10", "1.9", "1.0.post1", "1.0", "1.0a1", "1.0.dev0", "1.0a1.dev1", "2.0rc1", "1.0+local", "1!0.1"]
@@ -237,3 +239,21 @@ async def test_an_invalid_specifier_set_is_an_argument_error_naming_it(client: G
     assert repr(spec) in error["message"]
     assert "Traceback" not in str(body)
     assert "SELECT" not in str(body)
+
+
+async def test_twenty_concurrent_publishes_of_pep_440_equal_spellings_make_one_release(
+    client: GraphQLClient, session: AsyncSession, sessionmaker: Maker
+) -> None:
+    token, ada = await sign_up(client, "Ada")
+    await factories.package(session, "cheese", versions=["1.0"], maintainers=[(await user_row(session, ada), "owner")])
+    # Each normalises to a different string, so only the unique index on the key can tell they are one version.
+    spellings = ["2.0", "2.0.0", "2", "2.0.0.0"]
+    results = await asyncio.gather(
+        *(
+            answer(client, PUBLISH, {"input": {"package": "cheese", "version": spellings[n % 4]}}, token)
+            for n in range(20)
+        )
+    )
+    assert Counter(r["__typename"] for r in results) == {"ReleasePayload": 1, "Conflict": 19}, results
+    (winner,) = [r["release"]["version"] for r in results if r["__typename"] == "ReleasePayload"]
+    assert await versions(sessionmaker, "cheese") == {"1.0": False, winner: False}

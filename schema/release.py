@@ -36,6 +36,7 @@ class Release(RowType, relay.Node):
     url: str | None
     size: int = strawberry.field(description="Size of the release's files in bytes.")
     yanked: bool = strawberry.field(description="Whether the release was withdrawn; it is still listed.")
+    prerelease: bool = strawberry.field(description="Whether the version is a pre- or dev-release (PEP 440).")
     package_id: strawberry.Private[int]
 
     @strawberry.field

@@ -230,10 +230,12 @@ async def test_each_filter_alone_and_combined(
 
 @pytest.mark.usefixtures("cheese")
 @pytest.mark.parametrize("spec", [">=1.0,<", "lolwat", "~=1", "==1.0.*+local", ">=1.0.*", "=>1.0", "1.0"])
-async def test_an_invalid_specifier_set_is_an_argument_error_naming_it(client: GraphQLClient, spec: str) -> None:
-    document = 'query($v: String!) { release(package: "cheese", version: "1.0") { package { ' \
-        'releases(filter: {version: $v}) { totalCount } } } }'  # fmt: skip
-    body = await client.execute(document, {"v": spec})
+async def test_an_invalid_specifier_set_is_an_argument_error_naming_it_before_the_releases_are_read(
+    client: GraphQLClient, sql: SqlCounter, spec: str
+) -> None:
+    document = 'query($v: String!) { package(name: "cheese") { releases(filter: {version: $v}) { totalCount } } }'
+    with sql.expect(1):  # the package; nothing of its releases
+        body = await client.execute(document, {"v": spec})
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "filter.version"}
     assert repr(spec) in error["message"]
@@ -257,3 +259,13 @@ async def test_twenty_concurrent_publishes_of_pep_440_equal_spellings_make_one_r
     assert Counter(r["__typename"] for r in results) == {"ReleasePayload": 1, "Conflict": 19}, results
     (winner,) = [r["release"]["version"] for r in results if r["__typename"] == "ReleasePayload"]
     assert await versions(sessionmaker, "cheese") == {"1.0": False, winner: False}
+
+
+@pytest.mark.usefixtures("cheese")
+async def test_each_release_says_whether_it_is_a_pre_release(client: GraphQLClient) -> None:
+    data = await client.query(
+        '{ package(name: "cheese") { releases(first: 20) { edges { node { version prerelease } } } } }'
+    )
+    flags = {e["node"]["version"]: e["node"]["prerelease"] for e in data["package"]["releases"]["edges"]}
+    assert flags == {v: Version(v).is_prerelease for v in VERSIONS}
+    assert sum(flags.values()) == 4

@@ -12,8 +12,10 @@ from loaders.package import (
     PackagesByUserIdLoader,
 )
 from loaders.release import (
+    HighestReleaseByPackageIdLoader,
     LatestReleaseByPackageIdLoader,
     ReleaseByIdLoader,
+    ReleaseCountByPackageIdAndFilterLoader,
     ReleaseCountByPackageIdLoader,
     ReleasesByPackageIdLoader,
 )
@@ -37,6 +39,8 @@ class Loaders:
         self.releases_by_package_id = ReleasesByPackageIdLoader(self)
         self.latest_release_by_package_id = LatestReleaseByPackageIdLoader(self)
         self.release_count_by_package_id = ReleaseCountByPackageIdLoader(self)
+        self.highest_release_by_package_id = HighestReleaseByPackageIdLoader(self)
+        self.release_count_by_package_id_and_filter = ReleaseCountByPackageIdAndFilterLoader(self)
         self.user_by_id = UserByIdLoader(self)
         self.maintainers_by_package_id = MaintainersByPackageIdLoader(self)
         self.classifier_by_id = ClassifierByIdLoader(self)

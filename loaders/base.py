@@ -1,7 +1,7 @@
 """What every loader of the bundle shares: the request's `Db` and the bundle itself, for priming."""
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from aiodataloader import DataLoader
 from sqlalchemy import BindParameter, Select, bindparam, func
@@ -48,32 +48,38 @@ class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):
         return None
 
     @property
-    def filtered_count_loader(self) -> DataLoader[tuple[int, Where], int] | None:
+    def filtered_count_loader(self) -> DataLoader[tuple[int, Any], int] | None:
         """The loader of each parent's number of children that pass a filter, if there is one."""
         return None
+
+    def children_of(self, where: Hashable | None) -> Select[Any]:
+        """The children that pass `where`, a page's filter: a `Where` unless the loader says how it filters."""
+        # Read off the class: a model attribute read off an instance would take it for a model row.
+        children = type(self).children
+        return children if where is None else children.where(cast(Where, where).clause())
+
+    def counted(self, parent_id: int, where: Hashable | None, total: int) -> None:
+        """Prime the number of the parent's children that pass `where`, which a page without a cursor tells."""
+        counts = self.count_loader if where is None else None
+        if counts is not None:
+            counts.prime(parent_id, total)
+        filtered_counts = self.filtered_count_loader if where is not None else None
+        if filtered_counts is not None:
+            filtered_counts.prime((parent_id, where), total)
 
     async def batch_load_fn(self, keys: list[tuple[int, Page]]) -> list[Slice[AnyRow]]:
         by_page: dict[Page, list[int]] = {}
         for parent_id, page in keys:
             by_page.setdefault(page, []).append(parent_id)
         slices: dict[tuple[int, Page], Slice[AnyRow]] = {}
-        counts, filtered_counts = self.count_loader, self.filtered_count_loader
         for page, parent_ids in by_page.items():
-            # Read off the class: a model attribute read off an instance would take it for a model row.
-            children = type(self).children
-            if page.where is not None:
-                children = children.where(page.where.clause())
-            stmt = window_statement(children, type(self).parent, page.shape)
+            stmt = window_statement(self.children_of(page.where), type(self).parent, page.shape)
             rows = await self.db.rows(stmt, window_parameters(page, parent_ids))
             for parent_id, window in zip(parent_ids, window_slices(rows, page, parent_ids), strict=True):
                 slices[parent_id, page] = window.slice
                 self.seen(window.slice.rows)
-                if window.total is None:
-                    continue
-                if page.where is None and counts is not None:
-                    counts.prime(parent_id, window.total)
-                elif page.where is not None and filtered_counts is not None:
-                    filtered_counts.prime((parent_id, page.where), window.total)
+                if window.total is not None:
+                    self.counted(parent_id, page.where, window.total)
         return [slices[key] for key in keys]
 
 

@@ -97,7 +97,9 @@ class Page:
     last: int | None = None
     after: tuple[Any, ...] | None = None
     before: tuple[Any, ...] | None = None
-    where: Where | None = None  # the children a nested connection keeps; None: all of them
+    # What the children are filtered by: a hashable value the loader compiles (a `Where`, unless the loader says
+    # otherwise); each distinct one is one statement over all parents. None: every child.
+    where: Hashable | None = None
 
     @property
     def backward(self) -> bool:

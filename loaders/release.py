@@ -1,18 +1,26 @@
 """Loaders whose target is a release."""
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 import models
 from loaders import columns
 from loaders.base import IDS, PARENT_IDS, Loader, PageLoader, by_id, counts
 from loaders.paging import Ordering
+from loaders.release_filter import ReleaseWhere, filtered
 from models.db import AnyRow
 
 Release = models.Release
 RELEASES_NEWEST_FIRST = Ordering("newest", (Release.created_at, Release.id), descending=True)
 RELEASES_OLDEST_FIRST = Ordering("oldest", (Release.created_at, Release.id))
+# PEP 440 order, by the stored key; PEP 440-equal versions are one release, so the id only settles the SQL.
+RELEASES_LOWEST_FIRST = Ordering("lowest", (Release.version_key, Release.id))
+RELEASES_HIGHEST_FIRST = Ordering("highest", (Release.version_key, Release.id), descending=True)
+
+
+COUNTS = select(Release.package_id, func.count()).where(Release.package_id.in_(IDS)).group_by(Release.package_id)
 
 
 class ReleaseByIdLoader(Loader[int, AnyRow | None]):
@@ -35,6 +43,18 @@ class ReleasesByPackageIdLoader(PageLoader):
     @property
     def count_loader(self) -> Loader[int, int]:
         return self.loaders.release_count_by_package_id
+
+    def children_of(self, where: Hashable | None) -> Select[Any]:
+        if where is None:
+            return type(self).children
+        assert isinstance(where, ReleaseWhere)
+        return filtered(type(self).children, where)
+
+    def counted(self, parent_id: int, where: Hashable | None, total: int) -> None:
+        if isinstance(where, ReleaseWhere):
+            self.loaders.release_count_by_package_id_and_filter.prime((parent_id, where), total)
+        else:
+            super().counted(parent_id, where, total)
 
 
 class LatestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
@@ -59,10 +79,51 @@ class LatestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
         return [found.get(package_id) for package_id in package_ids]
 
 
+class HighestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
+    """What `pip install` would pick of each package: its highest final release that is not yanked, or else its
+    highest pre-release that is not yanked."""
+
+    _highest = (
+        select(
+            Release.id,
+            func.row_number()
+            .over(
+                partition_by=Release.package_id,
+                order_by=(Release.prerelease.asc(), Release.version_key.desc(), Release.id.desc()),
+            )
+            .label("position"),
+        )
+        .where(Release.package_id.in_(IDS), Release.yanked.is_(False))
+        .subquery()
+    )
+    statement = select(*columns.RELEASE).join(_highest, _highest.c.id == Release.id).where(_highest.c.position == 1)
+
+    async def batch_load_fn(self, package_ids: list[int]) -> list[AnyRow | None]:
+        found = {row.package_id: row for row in await self.db.rows(self.statement, {"ids": package_ids})}
+        for row in found.values():
+            self.loaders.release_by_id.prime(row.id, row)
+        return [found.get(package_id) for package_id in package_ids]
+
+
 class ReleaseCountByPackageIdLoader(Loader[int, int]):
     """Number of releases per package, yanked ones included."""
 
-    statement = select(Release.package_id, func.count()).where(Release.package_id.in_(IDS)).group_by(Release.package_id)
+    statement = COUNTS
 
     async def batch_load_fn(self, package_ids: list[int]) -> list[int]:
         return counts(await self.db.rows(self.statement, {"ids": package_ids}), package_ids)
+
+
+class ReleaseCountByPackageIdAndFilterLoader(Loader[tuple[int, ReleaseWhere], int]):
+    """Number of a package's releases that pass a filter: one statement per distinct filter."""
+
+    async def batch_load_fn(self, keys: list[tuple[int, ReleaseWhere]]) -> list[int]:
+        by_filter: dict[ReleaseWhere, list[int]] = {}
+        for package_id, where in keys:
+            by_filter.setdefault(where, []).append(package_id)
+        found: dict[tuple[int, ReleaseWhere], int] = {}
+        for where, package_ids in by_filter.items():
+            stmt = filtered(COUNTS, where)
+            for package_id, n in await self.db.rows(stmt, {"ids": package_ids}):
+                found[package_id, where] = n
+        return [found.get(key, 0) for key in keys]

@@ -5,11 +5,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from packaging.version import Version
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tqdm import tqdm
 
 from models import Classifier, Maintainer, Package, Release, User, package_classifiers
+from models.version_key import version_key
 
 CHUNK = 1000  # packages generated and inserted at a time, so memory stays flat at any scale
 EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
@@ -170,7 +172,13 @@ def _chunk(
         when = created
         versions = list(_versions(rng, _release_count(rng)))
         gap = timedelta(days=max(1.0, (SPAN_DAYS - (created - EPOCH).days) / (len(versions) + 1)))
-        for version in dict.fromkeys(versions):
+        keys: set[str] = set()
+        for version in versions:
+            parsed = Version(version)
+            key = version_key(parsed)
+            if key in keys:  # one release per PEP 440 version, as publishRelease keeps it
+                continue
+            keys.add(key)
             release_id += 1
             when += gap * rng.uniform(0.2, 1.8)
             chunk["releases"].append({
@@ -182,6 +190,8 @@ def _chunk(
                 "url": f"https://files.example.org/{name}/{version}",
                 "size": rng.randint(8_000, 40_000_000),
                 "yanked": rng.random() < 0.02,
+                "version_key": key,
+                "prerelease": parsed.is_prerelease,
             })  # fmt: skip
         owner = rng.randint(1, n_users)
         others = {rng.randint(1, n_users) for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))} - {owner}

@@ -1,10 +1,12 @@
 """Publishing and yanking releases."""
 
+from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
 from models.base import utcnow
+from models.version_key import version_key
 from resolvers.permissions import authorize
 from resolvers.validation import Checks
 from resolvers.work import write
@@ -14,6 +16,14 @@ from schema.mutations import PublishReleaseInput, PublishReleaseResult, ReleaseP
 from schema.release import Release
 
 MAX_SIZE = 2**31 - 1  # GraphQL's Int
+
+
+def key_of(version: str) -> str | None:
+    """The version key of a checked version; None for one the checks refused (the unit of work stops first)."""
+    try:
+        return version_key(Version(version))
+    except InvalidVersion:
+        return None
 
 
 async def publish_release(info: Info, input: PublishReleaseInput) -> PublishReleaseResult:
@@ -28,11 +38,17 @@ async def publish_release(info: Info, input: PublishReleaseInput) -> PublishRele
     async def work(session: AsyncSession) -> ReleasePayload:
         _, package = await authorize(info, session, input.package, "maintainer")
         checks.done()
-        existing = select(models.Release.id).where(
-            models.Release.package_id == package.id, models.Release.version == version
+        # PEP 440-equal spellings are one release: `1.0.0` is taken once `1.0` is published.
+        existing = await session.scalar(
+            select(models.Release.version).where(
+                models.Release.package_id == package.id, models.Release.version_key == key_of(version)
+            )
         )
-        if await session.scalar(existing) is not None:
+        if existing == version:
             raise Refused(taken)
+        if existing is not None:
+            message = f"Version {version} of this package already exists as {existing}, which PEP 440 calls equal."
+            raise Refused(Conflict(field="version", message=message))
         now = utcnow()
         row = models.Release(
             package_id=package.id, version=version, created_at=now, comment=comment, url=url, size=input.size
@@ -53,7 +69,9 @@ async def yank_release(info: Info, package: str, version: str, yanked: bool = Tr
         _, row = await authorize(info, session, package, "maintainer")
         checks.done()
         release = await session.scalar(
-            select(models.Release).where(models.Release.package_id == row.id, models.Release.version == version)
+            select(models.Release).where(
+                models.Release.package_id == row.id, models.Release.version_key == key_of(version)
+            )
         )
         if release is None:
             raise Refused(NotFound(message=f"{row.name} has no version {version}."))

@@ -1,12 +1,11 @@
 """Root fields that find releases."""
 
-from contextlib import suppress
-
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import Integer, bindparam, select
 
 import models
 from loaders import columns
+from models.version_key import version_key
 from resolvers.names import normalize_name
 from schema.context import Info
 from schema.errors import BadArgument
@@ -16,7 +15,7 @@ Row = models.Release
 BY_VERSION = (
     select(*columns.RELEASE)
     .join(models.Package, models.Package.id == Row.package_id)
-    .where(models.Package.name == bindparam("package"), Row.version == bindparam("version"))
+    .where(models.Package.name == bindparam("package"), Row.version_key == bindparam("key"))
 )
 NEWEST = (
     select(*columns.RELEASE).order_by(Row.created_at.desc(), Row.id.desc()).limit(bindparam("limit", type_=Integer))
@@ -24,10 +23,13 @@ NEWEST = (
 
 
 async def release(info: Info, package: str, version: str) -> Release | None:
-    # Stored normalised: `1.0-RC1` is found as 1.0rc1. What is no version at all simply finds nothing.
-    with suppress(InvalidVersion):
-        version = str(Version(version.strip()))
-    row = await info.context.db.first(BY_VERSION, {"package": normalize_name(package), "version": version})
+    # Found by any spelling PEP 440 calls equal: `1.0.0`, `v1.0` and `1.0` are one release. What is no version
+    # at all simply finds nothing.
+    try:
+        key = version_key(Version(version.strip()))
+    except InvalidVersion:
+        return None
+    row = await info.context.db.first(BY_VERSION, {"package": normalize_name(package), "key": key})
     if row is None:
         return None
     info.context.loaders.release_by_id.prime(row.id, row)

@@ -50,6 +50,7 @@ BOUNDS: dict[str, int] = {
     "classifiers": 200,
     "query": 200,
     "version": 100,
+    "ReleaseFilter.version": 500,  # a specifier set: several versions
     "email": 254,
     "PackageFilter.license": 512,
     "maintainerEmail": 254,

@@ -1,6 +1,7 @@
 """The Package type, with how packages can be filtered and sorted."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Self
@@ -15,7 +16,7 @@ from schema.context import Info
 from schema.cost import list_bound
 from schema.ids import row_ids
 from schema.package_filter import ANY_CLASSIFIERS, SUB_FILTERS
-from schema.release import Release, ReleaseOrder
+from schema.release import Release, ReleaseFilter, ReleaseOrder
 from schema.row import RowType
 
 if TYPE_CHECKING:
@@ -51,16 +52,30 @@ class Package(RowType, relay.Node):
         last: int | None = None,
         before: str | None = None,
         order_by: ReleaseOrder | None = None,
+        filter: ReleaseFilter | None = None,
     ) -> Connection[Release]:
         loaders = info.context.loaders
         ordering = (order_by or ReleaseOrder()).ordering
         page = page_of(info, ordering, first, after, last, before)
-        slice_ = await loaders.releases_by_package_id.load((self.id, page))
-        return Connection.build(slice_, Release.from_row, lambda: loaders.release_count_by_package_id.load(self.id))
+        if filter is None:
+            slice_ = await loaders.releases_by_package_id.load((self.id, page))
+            return Connection.build(slice_, Release.from_row, lambda: loaders.release_count_by_package_id.load(self.id))
+        where = filter.where
+        slice_ = await loaders.releases_by_package_id.load((self.id, replace(page, where=where)))
+        return Connection.build(
+            slice_, Release.from_row, lambda: loaders.release_count_by_package_id_and_filter.load((self.id, where))
+        )
 
     @strawberry.field(description="The newest release that is not yanked; null when there is none.")
     async def latest_release(self, info: Info) -> Release | None:
         return Release.from_optional_row(await info.context.loaders.latest_release_by_package_id.load(self.id))
+
+    @strawberry.field(
+        description="What `pip install` would pick: the highest final version that is not yanked, or else the "
+        "highest pre-release that is not yanked; null when there is none."
+    )
+    async def highest_release(self, info: Info) -> Release | None:
+        return Release.from_optional_row(await info.context.loaders.highest_release_by_package_id.load(self.id))
 
     @strawberry.field(description="The number of releases, yanked ones included.")
     async def release_count(self, info: Info) -> int:

@@ -6,12 +6,20 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from strawberry import relay
 
 from loaders.paging import Ordering
-from loaders.release import RELEASES_NEWEST_FIRST, RELEASES_OLDEST_FIRST
+from loaders.release import (
+    RELEASES_HIGHEST_FIRST,
+    RELEASES_LOWEST_FIRST,
+    RELEASES_NEWEST_FIRST,
+    RELEASES_OLDEST_FIRST,
+)
+from loaders.release_filter import ReleaseWhere
 from schema.connection import OrderDirection
 from schema.context import Info
+from schema.errors import BadArgument
 from schema.ids import row_ids
 from schema.row import RowType
 
@@ -28,6 +36,7 @@ class Release(RowType, relay.Node):
     url: str | None
     size: int = strawberry.field(description="Size of the release's files in bytes.")
     yanked: bool = strawberry.field(description="Whether the release was withdrawn; it is still listed.")
+    prerelease: bool = strawberry.field(description="Whether the version is a pre- or dev-release (PEP 440).")
     package_id: strawberry.Private[int]
 
     @strawberry.field
@@ -49,6 +58,7 @@ class Release(RowType, relay.Node):
 @strawberry.enum(description="What releases can be sorted by.")
 class ReleaseOrderField(Enum):
     CREATED_AT = "created_at"
+    VERSION = strawberry.enum_value("version", description="PEP 440 order: 1.9 < 1.10, 1.0a1 < 1.0 < 1.0.post1.")
 
 
 @strawberry.input(description="How to sort releases; the id breaks ties in the same direction.")
@@ -58,4 +68,35 @@ class ReleaseOrder:
 
     @property
     def ordering(self) -> Ordering:
-        return RELEASES_NEWEST_FIRST if self.direction is OrderDirection.DESC else RELEASES_OLDEST_FIRST
+        descending = self.direction is OrderDirection.DESC
+        if self.field is ReleaseOrderField.VERSION:
+            return RELEASES_HIGHEST_FIRST if descending else RELEASES_LOWEST_FIRST
+        return RELEASES_NEWEST_FIRST if descending else RELEASES_OLDEST_FIRST
+
+
+@strawberry.input(description="Conditions a release must meet, all of them.")
+class ReleaseFilter:
+    yanked: bool | None = strawberry.field(default=None, description="Yanked releases only, or none of them.")
+    prerelease: bool | None = strawberry.field(
+        default=None,
+        description="Pre- and dev-releases only, or none of them. When unset, `version` decides: a pre-release "
+        "passes it only when one of its specifiers names a pre-release.",
+    )
+    version: str | None = strawberry.field(
+        default=None,
+        description='A PEP 440 specifier set such as ">=1.4,<2", "~=1.4", "==1.*" or "!=1.5", matched as '
+        "`packaging`'s `SpecifierSet.contains` matches.",
+    )
+
+    @property
+    def where(self) -> ReleaseWhere:
+        """The filter, checked: an invalid specifier set is an error that names it."""
+        specifiers = None
+        if self.version is not None:
+            try:
+                specifiers = SpecifierSet(self.version)
+            except InvalidSpecifier:
+                raise BadArgument(
+                    "filter.version", f'is not a PEP 440 specifier set such as ">=1.4,<2": {self.version!r}.'
+                ) from None
+        return ReleaseWhere(yanked=self.yanked, prerelease=self.prerelease, specifiers=specifiers)

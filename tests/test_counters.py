@@ -462,13 +462,13 @@ ROW_TABLES = ("users", "packages", "releases", "maintainers", "classifiers", "pa
 
 
 async def every_row(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
-    """Each table's rows as the database holds them, in key order, without the token keys and search vectors."""
+    """Each table's rows as the database holds them, in key order, without the columns later revisions add."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as conn:
         for table in ROW_TABLES:
             result = await conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2"))
-            # Both are added by later migrations: the token keys, and the search vector computed from the row.
-            keep = [i for i, name in enumerate(result.keys()) if name not in ("token_key", "search_vector")]
+            later = ("token_key", "search_vector", "version_key", "prerelease")  # added by later revisions
+            keep = [i for i, name in enumerate(result.keys()) if name not in later]
             found[table] = [tuple(row[i] for i in keep) for row in result]
     return found
 

@@ -13,8 +13,17 @@ WITH package AS (
       AND EXISTS (SELECT FROM maintainers AS m WHERE m.package_id = p.id AND m.user_id = $1)
     RETURNING p.id, p.name, p.updated_at
 ), release AS (
-    INSERT INTO releases (package_id, version, created_at, comment, url, size, yanked)
-    SELECT id, $3, updated_at, $4, $5, coalesce($6, 0), false FROM package
+    INSERT INTO releases (package_id, version, created_at, comment, url, size, yanked, version_key, prerelease)
+    SELECT id, $3, updated_at, $4, $5, coalesce($6, 0), false,
+        -- The version key (models/version_key.py) of a plain N.N.N version, the only kind the workload sends:
+        -- epoch 0, each number of the release without its trailing zeros as its length and digits, then the
+        -- markers of a final release without post-, dev- or local part.
+        '0010' || coalesce((
+            SELECT string_agg(lpad(length(part)::text, 3, '0') || part, '' ORDER BY i)
+            FROM unnest(string_to_array(nullif(regexp_replace($3, '(\.0+)+$', ''), ''), '.')) WITH ORDINALITY AS t(part, i)
+        ), '') || '!202',
+        false
+    FROM package
     RETURNING id, package_id, version, created_at, size
 )
 SELECT json_build_object('data', json_build_object('publishRelease', json_build_object(

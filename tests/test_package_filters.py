@@ -558,8 +558,13 @@ async def test_filters_do_not_change_the_query_cost(sessionmaker: Maker) -> None
     assert len(costs) == 1
 
 
-# Both lead with package_id: (package_id, created_at, id), and the unique (package_id, version).
-RELEASES_BY_PACKAGE = ("ix_releases_package_id_created_at_id", "sqlite_autoindex_releases_1", "uq_releases_package_id")
+# Each leads with package_id: (package_id, created_at, id), (package_id, version_key), the unique (package_id, version).
+RELEASES_BY_PACKAGE = (
+    "ix_releases_package_id_created_at_id",
+    "ix_releases_package_id_version_key",
+    "sqlite_autoindex_releases_1",
+    "uq_releases_package_id",
+)
 # Each new condition's subquery, and the indexes it may find its rows by (SQLite's names, PostgreSQL's).
 SUBQUERY_INDEXES: list[tuple[PackageWhere, str, tuple[str, ...]]] = [
     (PackageWhere(classifiers=("Framework :: Flask", "Topic :: Internet")), "package_classifiers",

@@ -1,7 +1,6 @@
 """The Classifier type."""
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Self
 
 import strawberry
@@ -11,8 +10,7 @@ from loaders.package import PACKAGES_BY_NAME
 from schema.connection import Connection, page_of
 from schema.context import Info
 from schema.ids import row_ids
-from schema.package import Package, PackageFilter
-from schema.package_filter import package_where
+from schema.package import Package, PackageFilter, nested_packages
 from schema.row import RowType
 
 
@@ -33,15 +31,15 @@ class Classifier(RowType, relay.Node):
     ) -> Connection[Package]:
         loaders = info.context.loaders
         page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
-        where = package_where(filter, info.context.settings.max_filter_depth)
-        if where is not None:
-            page = replace(page, where=where)
-            slice_ = await loaders.packages_by_classifier_id.load((self.id, page))
-            count = lambda: loaders.package_count_by_classifier_id_and_filter.load((self.id, where))  # noqa: E731
-            return Connection.build(slice_, Package.from_row, count)
-        slice_ = await loaders.packages_by_classifier_id.load((self.id, page))
-        count = lambda: loaders.package_count_by_classifier_id.load(self.id)  # noqa: E731
-        return Connection.build(slice_, Package.from_row, count)
+        return await nested_packages(
+            info,
+            self.id,
+            loaders.packages_by_classifier_id,
+            loaders.package_count_by_classifier_id,
+            loaders.package_count_by_classifier_id_and_filter,
+            page,
+            filter,
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -4,18 +4,19 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
+from aiodataloader import DataLoader
 from strawberry import relay
 
 from loaders.package import PACKAGE_ORDERINGS
-from loaders.paging import Ordering
+from loaders.paging import Ordering, Page
 from schema.connection import Connection, OrderDirection, page_of
 from schema.context import Info
 from schema.cost import list_bound
 from schema.ids import row_ids
-from schema.package_filter import ANY_CLASSIFIERS, SUB_FILTERS
+from schema.package_filter import ANY_CLASSIFIERS, SUB_FILTERS, package_where
 from schema.release import Release, ReleaseFilter, ReleaseOrder
 from schema.row import RowType
 
@@ -158,3 +159,21 @@ class PackageFilter:
         description=f"Meets at least one of these filters (at most {SUB_FILTERS}); `[]` matches none.",
     )
     not_: "PackageFilter | None" = strawberry.field(default=None, name="not", description="Does not meet this filter.")
+
+
+async def nested_packages(
+    info: Info,
+    parent_id: int,
+    pages: DataLoader[Any, Any],
+    counts: DataLoader[int, int],
+    filtered_counts: DataLoader[Any, int],
+    page: Page,
+    filter: "PackageFilter | None",
+) -> Connection["Package"]:
+    """A parent's page of packages (`User.packages`, `Classifier.packages`), filtered when a filter is given."""
+    where = package_where(filter, info.context.settings.max_filter_depth)
+    if where is None:
+        slice_ = await pages.load((parent_id, page))
+        return Connection.build(slice_, Package.from_row, lambda: counts.load(parent_id))
+    slice_ = await pages.load((parent_id, replace(page, where=where)))
+    return Connection.build(slice_, Package.from_row, lambda: filtered_counts.load((parent_id, where)))

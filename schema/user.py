@@ -1,7 +1,6 @@
 """The User type."""
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar, Self
 
@@ -13,8 +12,7 @@ from schema.connection import Connection, page_of
 from schema.context import Info
 from schema.errors import GONE, Unauthenticated
 from schema.ids import row_ids
-from schema.package import Package, PackageFilter
-from schema.package_filter import package_where
+from schema.package import Package, PackageFilter, nested_packages
 from schema.row import RowType
 
 
@@ -52,14 +50,15 @@ class User(RowType, relay.Node):
     ) -> Connection[Package]:
         loaders = info.context.loaders
         page = page_of(info, PACKAGES_BY_NAME, first, after, last, before)
-        where = package_where(filter, info.context.settings.max_filter_depth)
-        if where is not None:
-            page = replace(page, where=where)
-            slice_ = await loaders.packages_by_user_id.load((self.id, page))
-            count = lambda: loaders.package_count_by_user_id_and_filter.load((self.id, where))  # noqa: E731
-            return Connection.build(slice_, Package.from_row, count)
-        slice_ = await loaders.packages_by_user_id.load((self.id, page))
-        return Connection.build(slice_, Package.from_row, lambda: loaders.package_count_by_user_id.load(self.id))
+        return await nested_packages(
+            info,
+            self.id,
+            loaders.packages_by_user_id,
+            loaders.package_count_by_user_id,
+            loaders.package_count_by_user_id_and_filter,
+            page,
+            filter,
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

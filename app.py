@@ -21,6 +21,7 @@ from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
+import web
 from loaders import Loaders
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
 from models.document import Documents
@@ -33,7 +34,8 @@ from web.router import EdgeRouter
 log = logging.getLogger("cheeseshop")
 ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "sqlite:///./cheeseshop.db"
-GRAPHIQL_DIR = ROOT / "static" / "graphiql"
+# Package data of `web`, so that it is wherever the project is installed, not only in a source tree.
+GRAPHIQL_DIR = Path(web.__file__).resolve().parent / "graphiql"
 
 
 def cores() -> int:

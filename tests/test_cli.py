@@ -26,6 +26,12 @@ def test_export_schema_writes_the_snapshot(tmp_path: Path) -> None:
     assert (tmp_path / "out.graphql").read_text() == SNAPSHOT.read_text()
 
 
+def test_export_schema_without_a_path_writes_into_the_working_folder(tmp_path: Path) -> None:
+    result = run(tmp_path, "export-schema")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "schema.graphql").read_text() == SNAPSHOT.read_text()
+
+
 def test_migrate_is_idempotent_and_says_what_it_did(tmp_path: Path) -> None:
     first = run(tmp_path, "migrate")
     assert first.returncode == 0, first.stderr

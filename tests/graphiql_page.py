@@ -80,6 +80,10 @@ class GraphiQLPage:
     def run(self) -> None:
         self.page.click(".graphiql-execute-button")
 
+    def wait_until_idle(self) -> None:
+        """Until no query or subscription runs: the button would stop one rather than run the next."""
+        self.page.wait_for_selector(".graphiql-execute-button[aria-label^=Execute]")
+
     def wait_for_result(self, containing: str) -> Any:
         """The result pane's JSON, once it holds the text `containing`."""
         read = "(selector) => document.querySelector(selector).CodeMirror.getValue()"

@@ -21,16 +21,23 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    folder: Path, *, python: str = sys.executable, env: dict[str, str] | None = None, timeout: float = 60
+    folder: Path,
+    *,
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    asgi: str | None = None,
 ) -> Iterator[str]:
-    """The base URL of the app served from `folder` (its working folder), ready; its output goes to server.log."""
+    """The base URL of the app served from `folder` (its working folder), ready once `/readyz` answers 200; its
+    output goes to server.log. `asgi` ("module:attribute") serves that app with uvicorn instead of this one."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | (env or {})
     log = folder / "server.log"
+    command = ["app", "serve"] if asgi is None else ["uvicorn", asgi]
     with (
         log.open("w") as output,
         subprocess.Popen(
-            [python, "-m", "app", "serve", "--port", str(port)],
+            [python, "-m", *command, "--port", str(port)],
             cwd=folder,
             env=environment,
             stdout=output,

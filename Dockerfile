@@ -22,8 +22,8 @@ WORKDIR /app
 COPY . .
 # Installs the dependencies pinned in pyproject.toml and the project itself. The commands below run
 # in /app, so Python imports app.py and its packages from this source tree (the current directory
-# comes first on sys.path for `python -m` and for uvicorn), where the files that are not Python
-# modules (static/ for GraphiQL, migrations/script.py.mako) are too.
+# comes first on sys.path for `python -m` and for uvicorn). The installed copy would serve the same:
+# the files that are not Python modules (web/graphiql/ for GraphiQL, the migrations) are package data.
 RUN pip install . \
     && rm -rf build ./*.egg-info
 

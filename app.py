@@ -21,6 +21,7 @@ from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
+import web
 from loaders import Loaders
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
 from models.document import Documents
@@ -31,9 +32,9 @@ from web.middleware import BufferedBody
 from web.router import EdgeRouter
 
 log = logging.getLogger("cheeseshop")
-ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "sqlite:///./cheeseshop.db"
-GRAPHIQL_DIR = ROOT / "static" / "graphiql"
+# Package data of `web`, so that it is wherever the project is installed, not only in a source tree.
+GRAPHIQL_DIR = Path(web.__file__).resolve().parent / "graphiql"
 
 
 def cores() -> int:
@@ -311,7 +312,12 @@ def main(argv: list[str] | None = None) -> None:
         "recount", help="recompute every counter from the tables (after a load that bypassed the triggers)"
     )
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
-    export.add_argument("--path", type=Path, default=ROOT / "schema.graphql")
+    export.add_argument(
+        "--path",
+        type=Path,
+        default=Path("schema.graphql"),
+        help="where (default: schema.graphql in the working folder)",
+    )
     export.add_argument(
         "--check",
         action="store_true",

@@ -8,6 +8,7 @@ test then works on real connections, as the app does in production, and the tabl
 import asyncio
 import os
 import re
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ from migrations.runner import upgrade
 from models import Base
 from models.db import Maker, make_engine, make_sessionmaker
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # ignored by git
+_artifact_folders: list[Path] = []
 TABLES = "users, packages, releases, maintainers, classifiers, package_classifiers, persisted_documents, auth_attempts"
 
 
@@ -239,3 +242,18 @@ async def session(sessionmaker: Maker) -> AsyncIterator[Any]:
     """A session for arranging data; committed rows are what the app sees."""
     async with sessionmaker() as session:
         yield session
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """An empty folder of the test's own under test-artifacts/ for what it saves (screenshots), named at the end."""
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    _artifact_folders.append(folder)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for folder in _artifact_folders:
+        terminalreporter.write_line(f"test artifacts: {folder}")

@@ -1,15 +1,14 @@
 """`python -m app` commands, run as a user runs them."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.servers import serving
 from tests.test_schema_snapshot import SNAPSHOT
 
 
@@ -24,6 +23,12 @@ def test_export_schema_writes_the_snapshot(tmp_path: Path) -> None:
     result = run(tmp_path, "export-schema", "--path", str(tmp_path / "out.graphql"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out.graphql").read_text() == SNAPSHOT.read_text()
+
+
+def test_export_schema_without_a_path_writes_into_the_working_folder(tmp_path: Path) -> None:
+    result = run(tmp_path, "export-schema")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "schema.graphql").read_text() == SNAPSHOT.read_text()
 
 
 def test_migrate_is_idempotent_and_says_what_it_did(tmp_path: Path) -> None:
@@ -63,44 +68,10 @@ def test_an_unsupported_database_url_is_a_clear_error_naming_the_setting(tmp_pat
     assert "Traceback" not in result.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_starts_on_the_embedded_default_and_answers_queries(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    log = tmp_path / "server.log"
-    with (
-        log.open("w") as output,
-        subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        ) as server,
-    ):
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "the server did not become ready within 60 s"
-                time.sleep(0.2)
-            answer = httpx.post(f"{base}/graphql", json={"query": "{ stats { packageCount } }"}).json()
-            assert answer == {"data": {"stats": {"packageCount": 50}}}
-            ide = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
-            assert ide.status_code == 200
-            assert "graphiql" in ide.text.lower()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with serving(tmp_path) as base:
+        answer = httpx.post(f"{base}/graphql", json={"query": "{ stats { packageCount } }"}).json()
+        assert answer == {"data": {"stats": {"packageCount": 50}}}
+        ide = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
+    assert ide.status_code == 200
+    assert "graphiql" in ide.text.lower()

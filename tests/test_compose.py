@@ -240,7 +240,7 @@ def test_dockerignore_keeps_what_the_build_needs() -> None:
         if line.strip() and not line.startswith("#")
     ]
     needed = ["pyproject.toml", "README.md", "app.py", "models", "schema", "resolvers", "loaders", "migrations", "web"]
-    needed += ["static", "static/graphiql/index.html"]
+    needed += ["web/graphiql", "web/graphiql/index.html"]
     for path in needed:
         ignored = [p for p in patterns if not p.startswith("!") and fnmatch.fnmatch(path, p.removeprefix("**/"))]
         assert not ignored, f"{path} is needed in the image but .dockerignore drops it ({ignored})"

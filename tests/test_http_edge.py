@@ -324,12 +324,3 @@ async def test_a_websocket_upgrade_is_refused_before_it_is_accepted_whatever_its
     assert [message["type"] for message in sent] == ["websocket.close"]
     assert sent[0]["code"] == 1008
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
-
-
-async def test_graphiql_offers_no_websocket_url(sessionmaker: Maker) -> None:
-    async with http(settings_for_tests(graphiql=True), sessionmaker) as client:
-        page = await client.get("/graphql", headers={"Accept": "text/html"})
-    assert page.status_code == 200
-    assert "ws:" not in page.text
-    assert "wss:" not in page.text
-    assert "subscriptionUrl," not in page.text

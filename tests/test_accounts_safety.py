@@ -264,6 +264,12 @@ def test_the_password_pool_has_a_worker_per_core_and_queues_twice_as_many_by_def
 LIMITED = {"auth_rate_limit": 3, "auth_rate_window_seconds": 60}
 
 
+@pytest.fixture(autouse=True)
+def mid_window_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limit's windows are aligned to the clock: a test's sign-ins must not straddle two of them."""
+    monkeypatch.setattr(attempts, "clock", lambda: 1_800_000_030.0)
+
+
 @asynccontextmanager
 async def from_address(sessionmaker: Maker, address: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client whose requests come from `address`, to an app of its own on the test's database."""

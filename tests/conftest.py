@@ -6,24 +6,31 @@ test then works on real connections, as the app does in production, and the tabl
 """
 
 import asyncio
+import contextvars
+import dataclasses
+import json
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from graphql import ExecutionResult, execute
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import Settings, create_app
+from loaders import Loaders
 from migrations.runner import upgrade
 from models import Base
-from models.db import Maker, make_engine, make_sessionmaker
+from models.db import Db, Maker, make_engine, make_sessionmaker
+from schema.execution import extension
 
 TABLES = "users, packages, releases, maintainers, classifiers, package_classifiers, persisted_documents, auth_attempts"
 
@@ -137,6 +144,58 @@ def sessionmaker(engine: AsyncEngine) -> Maker:
     return make_sessionmaker(engine)
 
 
+# Set while graphql-core runs a planned operation again for comparison: its statements are not the app's.
+REFERENCE_RUN = contextvars.ContextVar("REFERENCE_RUN", default=False)
+
+
+@pytest.fixture(autouse=True)
+def both_executors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every query the planned executor answers is run again by graphql-core, and the two answers must be equal.
+
+    The reference run gets a session and loaders of its own, after the planned run, on the same data. A test
+    whose data changes while it runs (concurrent writers) opts out with `@pytest.mark.one_executor`.
+    """
+    if request.node.get_closest_marker("one_executor") is not None:
+        return
+    planned = extension.answer
+
+    async def compared(context: Any, plan: Any, variable_values: Any) -> ExecutionResult:
+        ours = await planned(context, plan, variable_values)
+        reference = await graphql_core_answer(context)
+        assert _comparable(ours) == _comparable(reference), (
+            f"the executors disagree on {context.query!r} with {context.variables!r}"
+        )
+        return ours
+
+    monkeypatch.setattr(extension, "answer", compared)
+
+
+async def graphql_core_answer(context: Any) -> ExecutionResult:
+    """graphql-core's answer to the operation of a strawberry execution context, with a fresh request context."""
+    own = context.context
+    db = Db(own.request.app.state.sessionmaker())
+    fresh = dataclasses.replace(own, db=db, loaders=Loaders(db))
+    token = REFERENCE_RUN.set(True)
+    try:
+        result = execute(
+            context.schema._schema,
+            context.graphql_document,
+            variable_values=context.variables,
+            operation_name=context.operation_name,
+            context_value=fresh,
+        )
+        return await result if isawaitable(result) else result
+    finally:
+        REFERENCE_RUN.reset(token)
+        await db.close()
+
+
+def _comparable(result: ExecutionResult) -> tuple[str, list[str]]:
+    """The data as JSON (key order included), and the formatted errors in any order (the spec sets none)."""
+    errors = sorted(json.dumps(error.formatted, sort_keys=True) for error in result.errors or [])
+    return json.dumps(result.data), errors
+
+
 class SqlCounter:
     """Counts the statements the app sends; `expect` prints them all when the count is off."""
 
@@ -145,7 +204,8 @@ class SqlCounter:
         event.listen(engine.sync_engine, "before_cursor_execute", self._record)
 
     def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
+        if not REFERENCE_RUN.get():
+            self.statements.append(statement)
 
     @contextmanager
     def count(self) -> Iterator[list[str]]:

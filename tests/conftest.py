@@ -149,25 +149,31 @@ REFERENCE_RUN = contextvars.ContextVar("REFERENCE_RUN", default=False)
 
 
 @pytest.fixture(autouse=True)
-def both_executors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def both_executors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every query the planned executor answers is run again by graphql-core, and the two answers must be equal.
 
     The reference run gets a session and loaders of its own, after the planned run, on the same data. A test
     whose data changes while it runs (concurrent writers) opts out with `@pytest.mark.one_executor`.
     """
     if request.node.get_closest_marker("one_executor") is not None:
+        yield
         return
     planned = extension.answer
+    disagreements: list[str] = []
 
     async def compared(context: Any, plan: Any, variable_values: Any) -> ExecutionResult:
         ours = await planned(context, plan, variable_values)
         reference = await graphql_core_answer(context)
-        assert _comparable(ours) == _comparable(reference), (
-            f"the executors disagree on {context.query!r} with {context.variables!r}"
-        )
+        if _comparable(ours) != _comparable(reference):  # reported when the test ends: the request must finish
+            disagreements.append(
+                f"{context.query!r} with {context.variables!r}:\nplanned   {_comparable(ours)}"
+                f"\ngraphql-core {_comparable(reference)}"
+            )
         return ours
 
     monkeypatch.setattr(extension, "answer", compared)
+    yield
+    assert not disagreements, "the executors disagree on\n" + "\n\n".join(disagreements)
 
 
 async def graphql_core_answer(context: Any) -> ExecutionResult:

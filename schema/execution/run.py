@@ -3,8 +3,10 @@
 Per level, every field of every group of parents starts its source once; the awaitable ones are awaited
 together; then the values are written into the answer's dicts (already keyed in collected order) and the
 objects among them form the groups of the next level. Errors are located as graphql-core locates them
-and null the nearest nullable position; an error at or under a position already nulled is dropped, as
-graphql-core drops it.
+and null the nearest nullable position. A level's errors are settled together once it is filled, as
+graphql-core settles the errors of fields that fail in one turn of the event loop: first those of nullable
+fields, then those that propagate to an ancestor, each dropped when its position or one above it is already
+null, and of several that propagate to one position only the first is kept.
 """
 
 import asyncio
@@ -61,6 +63,7 @@ class Run:
         self.schema, self.context, self.variable_values = schema, context, variable_values
         self.errors: list[GraphQLError] = []
         self.nulled: set[Path] = set()
+        self.unsettled: list[tuple[GraphQLError, Slot, bool]] = []  # an error, the position it nulls, propagated
         self.top: dict[str, Any] = {"data": None}
 
     async def execute(self, plan: Plan) -> ExecutionResult:
@@ -105,7 +108,21 @@ class Run:
         children: dict[tuple[int, str], Group] = {}
         for group, field, ready in filled:
             self.fill(group, field, ready, children)
+        self.settle()
         return list(children.values())
+
+    def settle(self) -> None:
+        """Report the level's errors and null their positions (see the module's docstring for the order)."""
+        before = set(self.nulled)
+        for error, position, propagated in sorted(self.unsettled, key=lambda unsettled: unsettled[2]):
+            path = position.path
+            nulled = self.nulled if propagated else before
+            if any(path[:length] in nulled for length in range(len(path) + 1)):
+                continue
+            self.nulled.add(path)
+            self.errors.append(error)
+            position.container[position.key] = None
+        self.unsettled.clear()
 
     def arguments(self, field: FieldPlan) -> dict[str, Any]:
         """The field's arguments, coerced as graphql-core does and converted as strawberry does for a resolver."""
@@ -176,7 +193,7 @@ class Run:
         child.slots.append(slot)
 
     def fail(self, group: Group, field: FieldPlan, slot: Slot, value: Failed | None) -> None:
-        """Report an error at `slot` and null the nearest nullable position, unless one above is already null."""
+        """An error at `slot`, to settle at the nearest nullable position when the level is filled."""
         if value is None:
             name = field.details[0].node.name.value
             raw: Exception = TypeError(f"Cannot return null for non-nullable field {group.type_name}.{name}.")
@@ -187,9 +204,4 @@ class Run:
         while position is not None and not position.nullable:
             position = position.parent
         assert position is not None, "the top slot, `data`, is nullable"
-        path = position.path
-        if any(path[:length] in self.nulled for length in range(len(path) + 1)):
-            return
-        self.nulled.add(path)
-        self.errors.append(error)
-        position.container[position.key] = None
+        self.unsettled.append((error, position, position is not slot))

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from graphql import ExecutionResult, execute
 from sqlalchemy import event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app import Settings, create_app
 from loaders import Loaders
@@ -179,7 +179,8 @@ def both_executors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 async def graphql_core_answer(context: Any) -> ExecutionResult:
     """graphql-core's answer to the operation of a strawberry execution context, with a fresh request context."""
     own = context.context
-    db = Db(own.request.app.state.sessionmaker())
+    # A session of its own on the same engine, not from the app's sessionmaker: tests count the app's sessions.
+    db = Db(AsyncSession(own.db.session.bind, expire_on_commit=False))
     fresh = dataclasses.replace(own, db=db, loaders=Loaders(db))
     token = REFERENCE_RUN.set(True)
     try:

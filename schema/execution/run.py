@@ -49,10 +49,11 @@ class Slot:
 class Group:
     """Parents of one level that share a runtime type and a selection: each field is one batch over them."""
 
-    __slots__ = ("dicts", "fields", "objects", "slots", "type_name")
+    __slots__ = ("dicts", "fields", "keys", "objects", "slots", "type_name")
 
     def __init__(self, type_name: str, fields: tuple[FieldPlan, ...]) -> None:
         self.type_name, self.fields = type_name, fields
+        self.keys = tuple(field.key for field in fields)  # each answer dict starts with them, in collected order
         self.objects: list[Any] = []
         self.dicts: list[dict[str, Any]] = []
         self.slots: list[Slot] = []
@@ -69,7 +70,7 @@ class Run:
     async def execute(self, plan: Plan) -> ExecutionResult:
         ((type_name, fields),) = plan.root.fields_by_type.items()
         root = Group(type_name, fields)
-        data = dict.fromkeys(field.key for field in fields)
+        data = dict.fromkeys(root.keys)
         self.top["data"] = data
         root.objects.append(None)
         root.dicts.append(data)
@@ -186,7 +187,7 @@ class Run:
         child = children.get((id(field), type_name))
         if child is None:
             child = children[id(field), type_name] = Group(type_name, fields)
-        answer = dict.fromkeys(f.key for f in fields)
+        answer = dict.fromkeys(child.keys)
         slot.container[slot.key] = answer
         child.objects.append(value)
         child.dicts.append(answer)

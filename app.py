@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=100_000, ge=1)
     report_cost: bool = False  # `extensions.cost` in every accepted answer
     max_filter_depth: int = Field(default=5, ge=1)  # how deep `and`/`or`/`not` nest in one PackageFilter
+    # Queries run on the breadth-first executor (schema/execution/); false leaves every operation to graphql-core.
+    planned_execution: bool = True
     # Production refuses to start without SECRET_KEY, and turns off what helps a developer more than a user:
     # each of the five settings below it, when left unset (None), follows it (see `_follow_environment`).
     environment: Literal["development", "production"] = "development"

@@ -5,7 +5,9 @@
 Gets the workload's answer from the app (in process), then executes the same document with graphql-core over
 that answer held in plain dicts, with default resolvers: first all of them synchronous, then with the
 relationship fields as async resolvers, as the app has them. However fast the app loads its data, a request
-cannot take less than this on one core. Prints numbers; asserts nothing but that the answers agree.
+cannot take less than this on one core. Then the app's own request, in process over its real loaders and the
+database, with the planned executor and with graphql-core (`PLANNED_EXECUTION=false`). Prints numbers;
+asserts nothing but that the answers agree.
 """
 
 import argparse
@@ -27,21 +29,36 @@ from schema.root import schema as app_schema
 
 
 def answer_of(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async def ask() -> dict[str, Any]:
-        settings = Settings(database_url=url, graphiql=False, demo_data=False, secret_key="x" * 32)
+    body = json.loads(app_ms(url, query, variables, planned=True, times=1)[1])
+    if body.get("errors"):
+        raise SystemExit(f"the app answered with errors: {body['errors']}")
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def app_ms(url: str, query: str, variables: dict[str, Any], *, planned: bool, times: int) -> tuple[float, bytes]:
+    """The median of the app's requests, and its answer."""
+
+    async def timed_requests() -> tuple[float, bytes]:
+        spent = []
+        settings = Settings(
+            database_url=url, graphiql=False, demo_data=False, secret_key="x" * 32, planned_execution=planned
+        )
         engine = make_engine(settings.database_url)
         app = create_app(settings, sessionmaker=make_sessionmaker(engine))
+        body = {"query": query, "variables": variables}
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://floor") as http:
-                body = (await http.post("/graphql", json={"query": query, "variables": variables})).json()
+                answer = (await http.post("/graphql", json=body)).content  # warms the caches
+                for _ in range(times):
+                    started = time.perf_counter()
+                    await http.post("/graphql", json=body)
+                    spent.append(time.perf_counter() - started)
         finally:
             await engine.dispose()
-        if body.get("errors"):
-            raise SystemExit(f"the app answered with errors: {body['errors']}")
-        data: dict[str, Any] = body["data"]
-        return data
+        return statistics.median(spent) * 1000, answer
 
-    return asyncio.run(ask())
+    return asyncio.run(timed_requests())
 
 
 def timed(run: Callable[[], ExecutionResult], times: int) -> float:
@@ -104,6 +121,10 @@ def main() -> None:
     assert asynchronous.data == answer, "graphql-core answered otherwise than the app"
     async_ms = timed(run_in_loop, args.times)
 
+    planned_ms, planned_answer = app_ms(args.database_url, query, variables, planned=True, times=args.times)
+    core_ms, core_answer = app_ms(args.database_url, query, variables, planned=False, times=args.times)
+    assert planned_answer == core_answer, "the planned executor answered otherwise than graphql-core"
+
     fields = _count_fields(answer)
     print(f"{args.query}: {fields} fields in the answer")
     print(
@@ -112,6 +133,8 @@ def main() -> None:
     print(
         f"graphql-core, relationship fields async:  {async_ms:8.1f} ms median  ({1000 / async_ms:6.1f} req/s on a core)"
     )
+    print(f"the app's request, graphql-core:          {core_ms:8.1f} ms median  (database, loaders, in process)")
+    print(f"the app's request, planned executor:      {planned_ms:8.1f} ms median  ({core_ms / planned_ms:4.1f}x)")
 
 
 def _count_fields(value: Any) -> int:

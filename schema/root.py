@@ -22,6 +22,7 @@ from schema.bounds import BoundedTextArguments, RejectOverlongText
 from schema.classifier import Classifier
 from schema.connection import Connection
 from schema.document_cache import DocumentCache
+from schema.execution.extension import PlannedExecution
 from schema.extensions import (
     ExecutionSlots,
     MaskUnexpectedErrors,
@@ -152,6 +153,7 @@ schema = Schema(
     types=[Package, Release, User, Classifier],
     # PersistedQueries first: it may raise before the others start, and it fills in the text they all read.
     # QueryLimits after DocumentCache: it reads a kept document, and refuses before DocumentCache would keep one.
+    # PlannedExecution last: inside the refusals, the execution slot and the masking of unexpected errors.
     extensions=[
         PersistedQueries,
         DocumentCache,
@@ -163,5 +165,6 @@ schema = Schema(
         HideSuggestions,
         ExecutionSlots,
         MaskUnexpectedErrors,
+        PlannedExecution,
     ],
 )

@@ -6,25 +6,32 @@ test then works on real connections, as the app does in production, and the tabl
 """
 
 import asyncio
+import contextvars
+import dataclasses
+import json
 import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from graphql import ExecutionResult, execute
 from sqlalchemy import event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app import Settings, create_app
+from loaders import Loaders
 from migrations.runner import upgrade
 from models import Base
-from models.db import Maker, make_engine, make_sessionmaker
+from models.db import Db, Maker, make_engine, make_sessionmaker
+from schema.execution import extension
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # ignored by git
 _artifact_folders: list[Path] = []
@@ -140,6 +147,65 @@ def sessionmaker(engine: AsyncEngine) -> Maker:
     return make_sessionmaker(engine)
 
 
+# Set while graphql-core runs a planned operation again for comparison: its statements are not the app's.
+REFERENCE_RUN = contextvars.ContextVar("REFERENCE_RUN", default=False)
+
+
+@pytest.fixture(autouse=True)
+def both_executors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every query the planned executor answers is run again by graphql-core, and the two answers must be equal.
+
+    The reference run gets a session and loaders of its own, after the planned run, on the same data. A test
+    whose data changes while it runs (concurrent writers) opts out with `@pytest.mark.one_executor`.
+    """
+    if request.node.get_closest_marker("one_executor") is not None:
+        yield
+        return
+    planned = extension.answer
+    disagreements: list[str] = []
+
+    async def compared(context: Any, plan: Any, variable_values: Any) -> ExecutionResult:
+        ours = await planned(context, plan, variable_values)
+        reference = await graphql_core_answer(context)
+        if _comparable(ours) != _comparable(reference):  # reported when the test ends: the request must finish
+            disagreements.append(
+                f"{context.query!r} with {context.variables!r}:\nplanned   {_comparable(ours)}"
+                f"\ngraphql-core {_comparable(reference)}"
+            )
+        return ours
+
+    monkeypatch.setattr(extension, "answer", compared)
+    yield
+    assert not disagreements, "the executors disagree on\n" + "\n\n".join(disagreements)
+
+
+async def graphql_core_answer(context: Any) -> ExecutionResult:
+    """graphql-core's answer to the operation of a strawberry execution context, with a fresh request context."""
+    own = context.context
+    # A session of its own on the same engine, not from the app's sessionmaker: tests count the app's sessions.
+    db = Db(AsyncSession(own.db.session.bind, expire_on_commit=False))
+    fresh = dataclasses.replace(own, db=db, loaders=Loaders(db))
+    token = REFERENCE_RUN.set(True)
+    try:
+        result = execute(
+            context.schema._schema,
+            context.graphql_document,
+            variable_values=context.variables,
+            operation_name=context.operation_name,
+            context_value=fresh,
+        )
+        return await result if isawaitable(result) else result
+    finally:
+        REFERENCE_RUN.reset(token)
+        await db.close()
+
+
+def _comparable(result: ExecutionResult) -> tuple[str, list[str]]:
+    """The data as JSON (key order included), and the formatted errors in any order (the spec sets none)."""
+    errors = sorted(json.dumps(error.formatted, sort_keys=True) for error in result.errors or [])
+    return json.dumps(result.data), errors
+
+
 class SqlCounter:
     """Counts the statements the app sends; `expect` prints them all when the count is off."""
 
@@ -148,7 +214,8 @@ class SqlCounter:
         event.listen(engine.sync_engine, "before_cursor_execute", self._record)
 
     def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
+        if not REFERENCE_RUN.get():
+            self.statements.append(statement)
 
     @contextmanager
     def count(self) -> Iterator[list[str]]:

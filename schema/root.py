@@ -26,6 +26,7 @@ from schema.extensions import (
     ExecutionSlots,
     MaskUnexpectedErrors,
     RejectUnstorableText,
+    RequestOutcome,
     StorableTextArguments,
     UnexpectedErrorResult,
 )
@@ -162,6 +163,7 @@ schema = Schema(
         HideIntrospection,
         HideSuggestions,
         ExecutionSlots,
+        RequestOutcome,
         MaskUnexpectedErrors,
     ],
 )

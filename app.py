@@ -379,8 +379,14 @@ def serve_app(args: argparse.Namespace) -> None:
 
 
 def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
+    import signal
+    import sys
+
     import uvicorn
 
+    # Uvicorn raises the SIGTERM it shut down on once more when it is done, to die of it; by then the shutdown
+    # was orderly, so this handler makes it an exit with status 0 (what a process manager reads as a clean stop).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "app:app",
         host=args.host,

@@ -26,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 K = TypeVar("K")
 V = TypeVar("V")
 
-disable_created_metrics()  # a `_created` series per counter and histogram only doubles what a scrape reads
+disable_created_metrics()  # type: ignore[no-untyped-call]  # a `_created` series per counter and histogram only doubles what a scrape reads
 
 REQUESTS = Counter(
     "cheeseshop_graphql_requests",

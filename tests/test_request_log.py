@@ -76,7 +76,7 @@ async def test_a_refused_request_is_logged_as_refused(sessionmaker: Maker, caplo
 )
 async def test_an_incoming_request_id_is_kept_only_when_sane(sessionmaker: Maker, sent: str, kept: bool) -> None:
     async with http(sessionmaker) as client:
-        response = await client.get("/healthz", headers={"X-Request-ID": sent.encode()})
+        response = await client.get("/healthz", headers={b"X-Request-ID": sent.encode()})
     answered = response.headers["x-request-id"]
     if kept:
         assert answered == sent

@@ -30,7 +30,7 @@ disable_created_metrics()  # type: ignore[no-untyped-call]  # a `_created` serie
 
 REQUESTS = Counter(
     "cheeseshop_graphql_requests",
-    "GraphQL requests by operation name and outcome (ok, errors, refused, unavailable, failed)",
+    "GraphQL requests by operation name and outcome (ok, errors, refused, unavailable, failed, disconnected)",
     ["operation", "outcome"],
 )
 REQUEST_SECONDS = Histogram(

@@ -15,6 +15,7 @@ log = logging.getLogger("cheeseshop.request")
 HEADER = b"x-request-id"
 # An id a client or a proxy sent is kept when it could not mislead a log reader: short, no spaces or quotes.
 SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+DISCONNECTED = 499  # logged when no answer was sent because the client had gone (nginx's code for it)
 
 
 def incoming_id(scope: Scope) -> str:
@@ -49,7 +50,7 @@ class RequestLog:
         started = time.perf_counter()
         record = activity.RequestRecord(incoming_id(scope))
         header = (HEADER, record.request_id.encode())
-        status = 500  # what the server answers when the app raises before it starts its answer
+        status = DISCONNECTED  # unless an answer starts: the client left before it (web/middleware.py)
         page = False  # GraphiQL's page, not an answer
 
         async def send_with_id(message: Message) -> None:
@@ -64,6 +65,10 @@ class RequestLog:
         token = activity.current.set(record)
         try:
             await self.app(scope, receive, send_with_id)
+        except BaseException:
+            if status == DISCONNECTED:
+                status = 500  # what the server answers when the app raises before it starts its answer
+            raise
         finally:
             activity.current.reset(token)
             self._report(scope, record, status, page, time.perf_counter() - started)
@@ -72,7 +77,9 @@ class RequestLog:
     def _report(scope: Scope, record: activity.RequestRecord, status: int, page: bool, seconds: float) -> None:
         path: str = scope["path"]
         graphql = path == "/graphql" and not page
-        if status >= 500:
+        if status == DISCONNECTED:
+            outcome = "disconnected"
+        elif status >= 500:
             outcome = "failed"
         elif record.outcome is not None:
             outcome = record.outcome

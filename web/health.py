@@ -4,21 +4,28 @@ import asyncio
 import functools
 import logging
 
+from alembic.runtime.migration import MigrationContext
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
-from migrations.runner import current, head
+from migrations.runner import head
 from models.db import Maker
 
 log = logging.getLogger(__name__)
 newest_revision = functools.cache(head)  # the migrations shipped with the code do not change while it runs
 
 
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
 async def readiness(sessionmaker: Maker, within: float) -> dict[str, str]:
     """Each check's verdict: `database` ok, unreachable or timeout; `migrations` ok, behind or unknown."""
     try:
-        async with asyncio.timeout(within):
-            revision = await current(sessionmaker.kw["bind"])
+        async with asyncio.timeout(within), sessionmaker() as session:
+            connection = await session.connection()
+            revision = await connection.run_sync(_revision)
     except TimeoutError:
         return {"database": "timeout", "migrations": "unknown"}
     except Exception as error:  # whatever the driver raises; the log has it, the answer names no path or SQL

@@ -14,21 +14,26 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 import web
 from loaders import Loaders
+from models import metrics
+from models.activity import count_statements
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
 from models.document import Documents
 from models.passwords import Passwords
 from resolvers import tokens
 from schema.context import Context
+from web.health import health_router
+from web.logs import configure_logging
+from web.metrics import metrics_router
 from web.middleware import BufferedBody
+from web.request_log import RequestLog
 from web.router import EdgeRouter
 
 log = logging.getLogger("cheeseshop")
@@ -53,6 +58,17 @@ class Settings(BaseSettings):
     database_echo: bool = False
     database_pool_size: int = 10
     database_max_overflow: int = 10
+    # PostgreSQL outages (SQLite has no network): a connection must be made, a pooled one answer a ping before
+    # it is handed out, and a statement end, within these; past them a request fails with DATABASE_UNAVAILABLE.
+    database_connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    database_ping_timeout_seconds: float = Field(default=0.5, gt=0)
+    database_statement_timeout_seconds: float = Field(default=10.0, gt=0)
+    readiness_timeout_seconds: float = Field(default=1.5, gt=0)  # /readyz's whole check, connecting included
+    # On SIGTERM (`python -m app serve`): requests in flight get this long to finish before they are cancelled.
+    shutdown_timeout_seconds: int = Field(default=20, ge=0)
+    metrics: bool = True  # serve /metrics (Prometheus); see README on keeping it off the public port
+    log_format: Literal["json", "plain"] = "json"  # one JSON object a line, or text for a terminal
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"  # INFO has one line per request
     page_size_default: int = 20
     page_size_max: int = 100
     max_concurrent_operations: int = Field(default=4, ge=1)
@@ -165,7 +181,11 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             echo=settings.database_echo,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
+            connect_timeout=settings.database_connect_timeout_seconds,
+            ping_timeout=settings.database_ping_timeout_seconds,
+            statement_timeout=settings.database_statement_timeout_seconds,
         )
+        observe(engine)
         if settings.embedded:
             await prepare_embedded(engine, demo_data=bool(settings.demo_data))
         app.state.sessionmaker = make_sessionmaker(engine)
@@ -177,8 +197,10 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         try:
             yield
         finally:
+            # Uvicorn gets here after the requests in flight have ended (or SHUTDOWN_TIMEOUT_SECONDS passed).
             await engine.dispose()
             passwords.close()
+            metrics.process_exited()
 
     secret = settings.secret_key or development_secret()
     passwords = Passwords(
@@ -221,6 +243,12 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     )
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
+        bind = getattr(sessionmaker, "kw", {}).get("bind")
+        if isinstance(bind, AsyncEngine):  # tests may hand in a maker of their own making
+            observe(bind)
+    app.include_router(health_router(settings.readiness_timeout_seconds))
+    if settings.metrics:
+        app.include_router(metrics_router())
     app.include_router(
         EdgeRouter(
             schema,
@@ -240,24 +268,16 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    app.add_middleware(RequestLog)  # outermost: every answer, refused ones too, carries its id and is logged
     if settings.graphiql and GRAPHIQL_DIR.is_dir():
         app.mount("/graphql/static", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-static")
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> JSONResponse:
-        try:
-            async with request.app.state.sessionmaker() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("readiness check failed")
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
-
     return app
+
+
+def observe(engine: AsyncEngine) -> None:
+    """What the metrics and the request log read off an engine: its pool, and the statements of each request."""
+    count_statements(engine)
+    metrics.observe_pool(engine)
 
 
 @functools.cache
@@ -280,7 +300,9 @@ async def prepare_embedded(engine: Any, *, demo_data: bool) -> None:
 def __getattr__(name: str) -> Any:
     """`uvicorn app:app` gets an app configured by the environment alone."""
     if name == "app":
-        return create_app(load_settings())
+        settings = load_settings()
+        configure_logging(settings.log_format, settings.log_level)
+        return create_app(settings)
     raise AttributeError(name)
 
 
@@ -327,6 +349,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
+    if args.command == "serve":
+        serve_app(args)
+        return
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "export-schema" and args.check:
@@ -342,13 +367,46 @@ def main(argv: list[str] | None = None) -> None:
 
         args.path.write_text(schema.as_str() + "\n")
         print(f"wrote {args.path}")
-    elif args.command == "serve":
-        import uvicorn
-
-        load_settings()
-        uvicorn.run("app:app", host=args.host, port=args.port, workers=args.workers)
     else:
         asyncio.run(_database_command(args, load_settings()))
+
+
+def serve_app(args: argparse.Namespace) -> None:
+    """Uvicorn with the settings' shutdown bound and logs; several workers share a fresh metrics folder."""
+    import shutil
+    import tempfile
+
+    settings = load_settings()
+    made = None
+    if args.workers > 1 and metrics.multiprocess_dir() is None:
+        # Read by prometheus_client when it is imported, which each worker does anew after this.
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cheeseshop-metrics-")
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        _run_uvicorn(args, settings)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
+    import signal
+    import sys
+
+    import uvicorn
+
+    # Uvicorn raises the SIGTERM it shut down on once more when it is done, to die of it; by then the shutdown
+    # was orderly, so this handler makes it an exit with status 0 (what a process manager reads as a clean stop).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.run(
+        "app:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        access_log=False,  # the app logs every request itself, with its id, operation and SQL statements
+        log_config=None,  # keep configure_logging's handlers
+    )
 
 
 async def _database_command(args: argparse.Namespace, settings: Settings) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import BindParameter, Select, bindparam, func
 
 from loaders.paging import Page, Slice, Where, window_parameters, window_slices, window_statement
 from models.db import AnyRow, Db
+from models.metrics import batch_sizes
 
 if TYPE_CHECKING:
     from loaders import Loaders
@@ -26,6 +27,13 @@ class Loader(DataLoader[K, V]):
         super().__init__()
         self.db: Db = loaders.db
         self.loaders = loaders
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every batch a loader makes is measured; wrapped once per class, so a request pays no more than a call."""
+        super().__init_subclass__(**kwargs)
+        batch_load_fn = getattr(cls, "batch_load_fn")  # noqa: B009  # typed per instance, read here off the class
+        batch_load_fn = getattr(batch_load_fn, "__wrapped__", batch_load_fn)
+        setattr(cls, "batch_load_fn", batch_sizes(cls.__name__, batch_load_fn))  # noqa: B010
 
 
 class PageLoader(Loader[tuple[int, Page], Slice[AnyRow]]):

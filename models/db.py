@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable, Result, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Select
+from sqlalchemy.util import await_only
 
 T = TypeVar("T")
 # A result row as a named tuple of its columns. SQLAlchemy's `Row` takes microseconds to read an attribute by
@@ -49,14 +50,52 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
     cursor.close()
 
 
-def make_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def make_engine(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    connect_timeout: float | None = None,
+    ping_timeout: float | None = None,
+    statement_timeout: float | None = None,
+) -> AsyncEngine:
+    """An engine for the URL. The timeouts apply to PostgreSQL, the only one behind a network; None: no bound
+    (the CLI's migrations and seeding may take long)."""
     plain = url if isinstance(url, str) else url.render_as_string(hide_password=False)
     url = make_url(async_url(plain))
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    connect_args: dict[str, Any] = {}
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
+    if statement_timeout is not None:
+        # The client's bound catches a silent network; the server's stops the work of a statement given up on.
+        connect_args["command_timeout"] = statement_timeout
+        connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout * 1000))}
+    engine = create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, connect_args=connect_args
+    )
+    if ping_timeout is not None:
+        event.listen(engine.sync_engine, "checkout", functools.partial(_ping, timeout=ping_timeout))
+    return engine
+
+
+def _ping(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Any, *, timeout: float) -> None:
+    """Hand out a pooled connection only once it has answered, within `timeout`; otherwise the pool opens another.
+
+    SQLAlchemy's `pool_pre_ping` waits as long as any statement may (the statement timeout) and costs three round
+    trips (BEGIN, the ping, ROLLBACK); one empty statement with a short bound finds a dead or cut-off connection
+    fast. Raising DisconnectionError makes the pool drop this connection and connect anew.
+    """
+    try:
+        await_only(dbapi_connection.driver_connection.fetchrow(";", timeout=timeout))
+    except Exception as error:
+        # At once: a graceful close would wait on the silent connection for its own timeout.
+        dbapi_connection.driver_connection.terminate()
+        raise DisconnectionError(f"the pooled connection did not answer a ping: {error!r}") from error
 
 
 def make_sessionmaker(engine: AsyncEngine) -> Maker:

@@ -2,7 +2,6 @@
 
 import dataclasses
 import logging
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -24,6 +23,9 @@ from strawberry.types import ExecutionContext, Info
 from strawberry.types.graphql import OperationType
 from strawberry.utils.str_converters import to_camel_case
 
+from models import activity
+from models.metrics import QUERIES_EXECUTING, QUERIES_WAITING, operation_label
+from models.outage import UNAVAILABLE_MESSAGE, database_unavailable
 from schema.document_cache import LruCache
 from schema.errors import FieldProblem, UnexpectedError, ValidationError
 
@@ -46,6 +48,13 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = logged(error.original_error)
+        if database_unavailable(error.original_error):
+            return GraphQLError(
+                UNAVAILABLE_MESSAGE,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "DATABASE_UNAVAILABLE", "requestId": request_id},
+            )
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
@@ -57,9 +66,12 @@ def is_unexpected(error: BaseException | None) -> bool:
 
 
 def logged(error: BaseException | None) -> str:
-    """Log the whole of an unexpected error under a new request id, which the client gets instead of it."""
-    request_id = uuid.uuid4().hex
-    log.error("request %s failed", request_id, exc_info=error)
+    """Log the whole of an unexpected error under the request's id, which the client gets instead of it."""
+    request_id = activity.request_id()
+    if database_unavailable(error):  # an outage, not a bug: one line, no traceback per request
+        log.warning("request %s: the database is unavailable: %r", request_id, error)
+    else:
+        log.error("request %s failed", request_id, exc_info=error)
     return request_id
 
 
@@ -82,7 +94,10 @@ class UnexpectedErrorResult(FieldExtension):
             except Exception:  # the answer still says what happened; the request's end closes the session
                 log.exception("request %s: the rollback after the failure failed too", request_id)
             info.context.loaders.clear_all()
-            message = f"The change failed unexpectedly and was not made (request {request_id})."
+            if database_unavailable(error):
+                message = f"The change was not made: {UNAVAILABLE_MESSAGE} (request {request_id})"
+            else:
+                message = f"The change failed unexpectedly and was not made (request {request_id})."
             return UnexpectedError(message=message, request_id=request_id)
 
 
@@ -100,8 +115,38 @@ class ExecutionSlots(SchemaExtension):
         if context.operation_type is not OperationType.QUERY:
             yield
             return
-        async with context.context.executing:
-            yield
+        slots = context.context.executing
+        with QUERIES_WAITING.track_inprogress():
+            await slots.acquire()
+        try:
+            with QUERIES_EXECUTING.track_inprogress():
+                yield
+        finally:
+            slots.release()
+
+
+class RequestOutcome(SchemaExtension):
+    """Tells the request's record (models/activity.py) which operation of a validated document ran, and how."""
+
+    def on_execute(self) -> Iterator[None]:
+        record = activity.current.get()
+        if record is not None:
+            record.operation = operation_label(self.execution_context.operation_name)
+        yield
+        result = self.execution_context.result
+        if record is not None and result is not None:
+            record.outcome = outcome(result.errors, result.data)
+
+
+def outcome(errors: list[GraphQLError] | None, data: object) -> str:
+    """ok; unavailable (the database); refused (a check refused the operation before it ran); or errors."""
+    if not errors:
+        return "ok"
+    if any(database_unavailable(error.original_error) for error in errors):
+        return "unavailable"
+    if data is None and not any(is_unexpected(error.original_error) for error in errors):
+        return "refused"
+    return "errors"
 
 
 NUL = "must not contain the NUL character (U+0000)."

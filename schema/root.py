@@ -27,6 +27,7 @@ from schema.extensions import (
     ExecutionSlots,
     MaskUnexpectedErrors,
     RejectUnstorableText,
+    RequestOutcome,
     StorableTextArguments,
     UnexpectedErrorResult,
 )
@@ -164,6 +165,7 @@ schema = Schema(
         HideIntrospection,
         HideSuggestions,
         ExecutionSlots,
+        RequestOutcome,
         MaskUnexpectedErrors,
         PlannedExecution,
     ],

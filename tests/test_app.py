@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from app import DEFAULT_DATABASE_URL, GRAPHIQL_DIR, Settings, create_app, load_settings
-from models.db import Maker, make_engine, make_sessionmaker
+from models.db import Maker
 from tests.conftest import settings_for_tests
 
 
@@ -41,25 +41,6 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.page_size_max == 50
     assert settings.database_url == "postgresql+asyncpg://h/db"
     assert not settings.embedded
-
-
-async def test_health_and_readiness(sessionmaker: Maker) -> None:
-    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        assert (await http.get("/healthz")).json() == {"status": "ok"}
-        ready = await http.get("/readyz")
-    assert ready.status_code == 200
-
-
-async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
-    app = create_app(settings_for_tests(), sessionmaker=make_sessionmaker(engine))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        assert (await http.get("/healthz")).status_code == 200
-        ready = await http.get("/readyz")
-    assert ready.status_code == 503
-    assert "dir.db" not in ready.text
-    await engine.dispose()
 
 
 async def test_first_start_on_the_embedded_default_migrates_and_shows_demo_data(

@@ -1,8 +1,8 @@
-"""docker-compose.yml, Dockerfile and .dockerignore, read as files: no Docker engine, no database.
+"""docker-compose.yml, Dockerfile, deploy/nginx.conf and .dockerignore, read as files: no Docker engine.
 
-These check what a user's `docker compose up` depends on: the app finds the database service, waits for
-it to be healthy, migrates before it serves, can run as several replicas, and its health check asks a
-path the app answers.
+These check what a user's `docker compose up` depends on: the app finds the database service, one service
+migrates once before any replica starts, the replicas only serve, behind nginx on one port, their health
+check asks `/readyz`, and every setting of the app is documented in the Dockerfile.
 """
 
 import fnmatch
@@ -22,7 +22,7 @@ from app import Settings, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATE = "python -m app migrate"
-SERVE = "uvicorn app:app"
+SERVE = "python -m app serve"
 
 
 @cache
@@ -160,33 +160,43 @@ def test_app_starts_only_once_the_database_is_healthy() -> None:
     assert depends["db"]["condition"] == "service_healthy"
 
 
-def test_a_separate_migrate_service_runs_first_if_there_is_one() -> None:
+def runs(name: str) -> str:
+    """What a service runs: its `command`; else the image's CMD when it is this repository's image."""
+    config = service(name)
+    if config.get("command") is not None:
+        return as_shell(config["command"])
+    return image_command() if config.get("build") is not None else ""
+
+
+def migrating_services() -> list[str]:
+    return [name for name in compose()["services"] if MIGRATE in runs(name)]
+
+
+def test_exactly_one_service_migrates_and_it_runs_first() -> None:
     """Replicas starting together must not all run the first migration at once."""
-    if "migrate" not in compose()["services"]:
-        pytest.skip("no separate migrate service")
+    assert migrating_services() == ["migrate"]
     migrate = service("migrate")
-    assert MIGRATE in as_shell(migrate["command"])
     assert environment("migrate")["DATABASE_URL"] == environment("app")["DATABASE_URL"]
     assert migrate.get("image") == service("app").get("image"), "migrate must run the app's own image"
     assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    assert migrate.get("restart") == "no", "a one-shot service"
     assert service("app")["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
-def test_app_container_migrates_before_it_serves() -> None:
-    steps = [step.strip() for step in app_command().split("&&")]
-    assert len(steps) == 2, f"expected `migrate && serve`, got {app_command()!r}"
-    assert steps[0] == MIGRATE
-    serve = shlex.split(steps[1].removeprefix("exec "))
-    assert shlex.join(serve[:2]) == SERVE
-    assert serve[serve.index("--host") + 1] == "0.0.0.0"
-    assert serve[serve.index("--port") + 1] == "8000"
+def test_the_replicas_serve_and_do_not_migrate() -> None:
+    command = shlex.split(app_command())
+    assert "migrate" not in command
+    assert shlex.join(command[:4]) == SERVE
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert command[command.index("--port") + 1] == "8000"
+    assert "--workers" not in command, "replicas, not workers, under Compose: each replica is one process"
 
 
 def test_image_cmd_migrates_then_serves() -> None:
     command = image_command()
     assert command.index(MIGRATE) < command.index(SERVE)
     assert "&&" in command[command.index(MIGRATE) : command.index(SERVE)], "a failed migration must stop the start"
-    assert "exec uvicorn" in command, "uvicorn should replace the shell, to get docker stop's SIGTERM"
+    assert f"exec {SERVE}" in command, "the server should replace the shell, to get docker stop's SIGTERM"
 
 
 def test_image_installs_the_project_and_runs_as_a_non_root_user() -> None:
@@ -199,21 +209,21 @@ def test_image_installs_the_project_and_runs_as_a_non_root_user() -> None:
     assert len(keywords) - 1 - keywords[::-1].index("USER") < keywords.index("CMD")
 
 
-def test_app_can_run_as_several_replicas() -> None:
+def test_two_replicas_run_behind_one_port() -> None:
     app = service("app")
     assert "container_name" not in app, "a fixed container name allows one replica only"
-    replicas = int(app.get("deploy", {}).get("replicas", 1))
-    for port in app.get("ports", []):
-        host, _, container = interpolate(str(port)).rpartition(":")
-        assert container == "8000"
-        if replicas > 1:
-            first, _, last = host.partition("-")
-            assert last, f"{replicas} replicas need a range of host ports"
-            assert int(last) - int(first) + 1 >= replicas, f"{replicas} replicas need {replicas} host ports"
-        assert "-" in host or "${" in str(port), "scaling must not need an edit: publish a range or a variable"
+    assert int(app["deploy"]["replicas"]) == 2
+    assert "ports" not in app, "the replicas are reached through the load balancer only"
+    lb = service("lb")
+    assert lb["image"].startswith("nginx:1.27")
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in lb["volumes"]
+    [port] = lb["ports"]
+    host, _, container = interpolate(str(port)).rpartition(":")
+    assert (host, container) == ("8000", str(nginx_listen_port()))
+    assert lb["depends_on"]["app"]["condition"] == "service_healthy"
 
 
-def test_healthcheck_asks_healthz_with_urllib() -> None:
+def test_healthchecks_ask_readyz_with_urllib() -> None:
     check = service("app")["healthcheck"]["test"]
     assert isinstance(check, list)
     assert check[0] == "CMD"
@@ -221,7 +231,96 @@ def test_healthcheck_asks_healthz_with_urllib() -> None:
     code = check[3]
     compile(code, "healthcheck", "exec")
     assert "urllib.request" in code
-    assert "http://localhost:8000/healthz" in code
+    assert "http://localhost:8000/readyz" in code
+    assert "http://localhost:8000/readyz" in " ".join(instruction("HEALTHCHECK"))
+
+
+def seconds(duration: str) -> float:
+    """A Compose duration such as `30s`, `1m30s`."""
+    parts = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert duration, "an empty duration"
+    assert parts, f"not a duration Compose writes: {duration!r}"
+    return int(parts[1] or 0) * 60 + int(parts[2] or 0)
+
+
+def test_replicas_get_longer_to_stop_than_their_requests_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in environment("app").items():
+        monkeypatch.setenv(key, value)
+    settings = Settings(_env_file=None)
+    assert settings.shutdown_timeout_seconds < seconds(service("app")["stop_grace_period"])
+
+
+@cache
+def nginx() -> str:
+    return re.sub(r"#.*", "", (ROOT / "deploy" / "nginx.conf").read_text())
+
+
+def nginx_block(header: str) -> str:
+    """The body of the first block whose header matches, its nested blocks included."""
+    match = re.search(header + r"\s*\{", nginx())
+    assert match, f"deploy/nginx.conf has no block {header!r}"
+    depth, start = 1, match.end()
+    for i in range(start, len(nginx())):
+        depth += {"{": 1, "}": -1}.get(nginx()[i], 0)
+        if depth == 0:
+            return nginx()[start:i]
+    raise AssertionError(f"block {header!r} is not closed")
+
+
+def directives(block: str) -> list[list[str]]:
+    """The block's own directives (not those of nested blocks), each split into words."""
+    flat = re.sub(r"\{[^{}]*\}", ";", block)
+    while "{" in flat:
+        flat = re.sub(r"\{[^{}]*\}", ";", flat)
+    return [statement.split() for statement in flat.split(";") if statement.strip()]
+
+
+def nginx_listen_port() -> int:
+    [listen] = [d for d in directives(nginx_block(r"\bserver")) if d[0] == "listen"]
+    return int(listen[1])
+
+
+def test_nginx_sends_every_request_to_the_app_replicas() -> None:
+    upstream = directives(nginx_block(r"upstream cheeseshop"))
+    servers = [d for d in upstream if d[0] == "server"]
+    assert servers == [["server", "app:8000", "resolve"]], "every replica, by the service's name"
+    assert ["resolver", "127.0.0.11", "valid=10s", "ipv6=off"] in directives(nginx_block(r"http"))
+    for location in (r"location /graphql", r"location /"):
+        assert ["proxy_pass", "http://cheeseshop"] in directives(nginx_block(location))
+    assert ["return", "404"] in directives(nginx_block(r"location = /metrics")), "metrics stay internal"
+
+
+def test_nginx_passes_websocket_upgrades_and_the_request_id() -> None:
+    server = directives(nginx_block(r"\bserver"))
+    assert ["proxy_http_version", "1.1"] in server
+    assert ["proxy_set_header", "Upgrade", "$http_upgrade"] in server
+    assert ["proxy_set_header", "Connection", "$connection_upgrade"] in server
+    assert ["proxy_set_header", "X-Request-ID", "$request_id"] in server
+    assert ["proxy_set_header", "X-Forwarded-For", "$proxy_add_x_forwarded_for"] in server
+    for location in (r"location /graphql", r"location /"):
+        assert not [d for d in directives(nginx_block(location)) if d[0] == "proxy_set_header"], (
+            "a location with a proxy_set_header of its own drops every one of the server's"
+        )
+    assert "map $http_upgrade $connection_upgrade" in nginx()
+    assert environment("app")["AUTH_RATE_TRUST_FORWARDED_FOR"] == "true", "behind exactly one proxy that appends"
+
+
+def test_the_dockerfile_documents_every_setting() -> None:
+    comments = " ".join(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("#"))
+    documented = set(re.findall(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{4,}\b", comments))
+    missing = sorted(name.upper() for name in Settings.model_fields if name.upper() not in documented)
+    assert not missing, f"settings missing from the Dockerfile's list: {missing}"
+
+
+async def test_the_replicas_settings_serve_health_and_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app as a replica's environment configures it (its database left out) answers what Compose asks."""
+    for key, value in environment("app").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app(Settings(_env_file=None))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 200
 
 
 async def test_healthz_answers_without_a_database() -> None:

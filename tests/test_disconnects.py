@@ -147,6 +147,8 @@ async def test_a_query_whose_client_left_while_it_executed_stops_and_gives_its_c
         assert gate.passed == 0, "the query stopped where it was"
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     no_errors_logged(caplog)
+    [line] = [record.fields for record in caplog.records if record.name == "cheeseshop.request"]  # type: ignore[attr-defined]
+    assert (line["status"], line["outcome"], line["sql_statements"]) == (499, "disconnected", 1)
 
 
 @pytest.mark.parametrize("subprotocol", ["graphql-transport-ws", "graphql-ws", None, "garbage"])

@@ -1,0 +1,108 @@
+"""PostgreSQL cut off behind a TCP proxy (refused, then partitioned) while the app runs: fast errors, then recovery.
+
+Network outages exist for PostgreSQL only; SQLite is a file in the process.
+"""
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import make_url
+
+from app import create_app
+from tests.conftest import settings_for_tests
+from tests.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.postgresql
+QUERY = {"query": "query Stats { stats { packageCount } }"}
+BOUND = 2.0  # seconds a request may take to fail while the database is away
+
+
+@pytest.fixture
+async def proxy(postgres_database: str) -> AsyncIterator[TcpProxy]:
+    url = make_url(postgres_database)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+@pytest.fixture
+async def http(proxy: TcpProxy, postgres_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its own engine (default timeouts) on the database behind the proxy, lifespan and all."""
+    url = make_url(postgres_database).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = create_app(settings_for_tests(database_url=url))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        yield client
+
+
+async def timed_query(http: httpx.AsyncClient) -> tuple[dict[str, Any], float]:
+    started = time.monotonic()
+    response = await http.post("/graphql", json=QUERY)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body, time.monotonic() - started
+
+
+async def assert_serves(http: httpx.AsyncClient) -> None:
+    body, _ = await timed_query(http)
+    assert body == {"data": {"stats": {"packageCount": 0}}}
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200, ready.text
+
+
+async def assert_fails_fast(http: httpx.AsyncClient) -> dict[str, str]:
+    """A query fails within the bound with a clear error naming no SQL; /readyz says 503. Its checks."""
+    body, seconds = await timed_query(http)
+    assert seconds < BOUND, f"the query took {seconds:.2f} s to fail"
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+    assert "try again" in error["message"]
+    assert len(error["extensions"]["requestId"]) > 0
+    for leak in ("SELECT", "counters", "Traceback", "asyncpg", "127.0.0.1"):
+        assert leak not in str(body)
+    started = time.monotonic()
+    ready = await http.get("/readyz")
+    assert time.monotonic() - started < BOUND
+    assert ready.status_code == 503
+    checks: dict[str, str] = ready.json()["checks"]
+    assert ready.json()["status"] == "unavailable"
+    return checks
+
+
+async def test_refused_connections_fail_fast_and_the_app_recovers(proxy: TcpProxy, http: httpx.AsyncClient) -> None:
+    await assert_serves(http)  # the pool now holds an open connection, which the refusal resets
+    await proxy.refuse()
+    checks = await assert_fails_fast(http)
+    assert checks == {"database": "unreachable", "migrations": "unknown"}
+    await assert_fails_fast(http)  # and again, now that the pool is empty
+    await proxy.forward()
+    await assert_serves(http)
+
+
+async def test_a_partition_fails_fast_and_the_app_recovers(proxy: TcpProxy, http: httpx.AsyncClient) -> None:
+    await assert_serves(http)  # a pooled connection, which falls silent
+    await proxy.partition()
+    checks = await assert_fails_fast(http)
+    assert checks["database"] in ("timeout", "unreachable")
+    assert checks["migrations"] == "unknown"
+    await proxy.forward()
+    await assert_serves(http)
+
+
+async def test_a_mutation_during_an_outage_answers_that_the_database_is_unavailable(
+    proxy: TcpProxy, http: httpx.AsyncClient
+) -> None:
+    await proxy.refuse()
+    mutation = 'mutation { login(email: "a@b.org", password: "x") { __typename ... on Error { message } } }'
+    response = await http.post("/graphql", json={"query": mutation})
+    answer = response.json()["data"]["login"]
+    assert answer["__typename"] == "UnexpectedError"
+    assert "The database is unavailable" in answer["message"]
+    assert "try again" in answer["message"]

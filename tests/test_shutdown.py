@@ -1,0 +1,68 @@
+"""SIGTERM to `python -m app serve`: requests in flight get their answers, then the process exits 0 in time."""
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.server import Server
+
+QUERY = json.dumps({"query": "query Slow { stats { packageCount } }"}).encode()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The embedded SQLite default (migrated at start, in the test's folder), or the run's PostgreSQL database."""
+    if request.param == "sqlite":
+        return {}
+    return {"DATABASE_URL": request.getfixturevalue("postgres_database")}
+
+
+def start_request(port: int) -> socket.socket:
+    """A POST whose headers and half of whose body are sent: in flight until the rest comes."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {len(QUERY)}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + QUERY[:10])
+    return sock
+
+
+def read_answer(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_request_in_flight_is_answered_after_sigterm(tmp_path: Path, database_env: dict[str, str]) -> None:
+    with Server(tmp_path, SHUTDOWN_TIMEOUT_SECONDS="10", **database_env) as server:
+        sock = start_request(server.port)
+        time.sleep(0.3)  # the server has read the headers: the request is in flight
+        server.terminate()
+        time.sleep(0.5)
+        assert server.process.poll() is None, "the server must wait for the request in flight"
+        sock.sendall(QUERY[10:])
+        answer = read_answer(sock)
+        sock.close()
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        assert answer.endswith(b'{"data":{"stats":{"packageCount":0}}}'), answer
+        started = time.monotonic()
+        assert server.wait(within=5) == 0, server.output()
+        assert time.monotonic() - started < 5
+        assert "Waiting for connections to close" in server.output()
+
+
+def test_a_request_that_outlives_the_bound_is_cut_and_the_process_still_exits(tmp_path: Path) -> None:
+    with Server(tmp_path, SHUTDOWN_TIMEOUT_SECONDS="1") as server:
+        sock = start_request(server.port)
+        time.sleep(0.3)
+        started = time.monotonic()
+        server.terminate()
+        status = server.wait(within=5)
+        took = time.monotonic() - started
+        sock.close()
+        assert status == 0, server.output()
+        assert 0.9 < took < 3, f"exited after {took:.2f} s with a 1 s bound"

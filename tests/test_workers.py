@@ -1,0 +1,43 @@
+"""`python -m app serve --workers 2`: every scrape of `/metrics` adds up both workers; logs are JSON lines."""
+
+import json
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.server import Server
+
+REQUESTS = 40
+
+
+def counted(url: str) -> float:
+    """`Many` requests that went well, as one scrape (on a connection of its own, so any worker) reports them."""
+    text = httpx.get(f"{url}/metrics", headers={"connection": "close"}).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "cheeseshop_graphql_requests_total" and sample.labels == {
+                "operation": "Many",
+                "outcome": "ok",
+            }:
+                return sample.value
+    return 0.0
+
+
+def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
+    """Connections spread over both workers; each scrape, whichever worker answers it, sees all requests."""
+    with Server(tmp_path, "--workers", "2") as server:
+        for _ in range(REQUESTS):
+            response = httpx.post(
+                f"{server.url}/graphql", json={"query": "query Many { __typename }"}, headers={"connection": "close"}
+            )
+            assert response.json() == {"data": {"__typename": "Query"}}
+        scrapes = [counted(server.url) for _ in range(10)]
+        server.terminate()
+        assert server.wait(within=15) == 0
+    lines = [json.loads(line) for line in server.output().splitlines() if '"cheeseshop.request"' in line]
+    graphql = [line for line in lines if line["path"] == "/graphql"]
+    assert len(graphql) == REQUESTS  # one JSON line per request
+    assert len({line["request_id"] for line in graphql}) == REQUESTS
+    assert len({line["pid"] for line in graphql}) == 2, "both workers served"
+    assert scrapes == [REQUESTS] * 10

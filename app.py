@@ -13,14 +13,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
+from live.hub import Live
 from loaders import Loaders
 from models.db import Db, Maker, async_url, make_engine, make_sessionmaker
 from models.document import Documents
@@ -98,6 +99,12 @@ class Settings(BaseSettings):
     auth_rate_window_seconds: int = Field(default=60, ge=1)
     # Behind one proxy that appends the caller's address to X-Forwarded-For: count its last entry, not the peer.
     auth_rate_trust_forwarded_for: bool = False
+    # Subscriptions (graphql-transport-ws at /graphql): seconds a socket may wait before its `connection_init`
+    # (then 4408), operations one socket may run at once (past it, the new one gets an `error` message), and
+    # sockets one process holds (past it, a new one is closed with 1013, "try again later").
+    subscription_init_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    max_websocket_connections: int = Field(default=5000, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -151,10 +158,12 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if sessionmaker is not None:  # the caller owns the engine
+        if sessionmaker is not None:  # the caller owns the engine; the live events are the app's all the same
+            await live.start()
             try:
                 yield
             finally:
+                await live.stop()
                 passwords.close()
             return
         engine = make_engine(
@@ -166,6 +175,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         if settings.embedded:
             await prepare_embedded(engine, demo_data=bool(settings.demo_data))
         app.state.sessionmaker = make_sessionmaker(engine)
+        await live.start()
         # What exists now (modules, the schema, the mappers) lives as long as the process. Out of the collector's
         # sight, it is no longer walked by the full collections that a large answer's many objects set off,
         # which were the slowest requests' extra time (see bench/README.md).
@@ -174,6 +184,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         try:
             yield
         finally:
+            await live.stop()
             await engine.dispose()
             passwords.close()
 
@@ -189,25 +200,40 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     executing = asyncio.Semaphore(settings.max_concurrent_operations)
     documents = Documents(max_bytes=settings.persisted_document_max_bytes, max_stored=settings.persisted_documents_max)
 
+    # The engine's URL decides between NOTIFY and the in-process broadcaster; a caller's engine counts too.
+    live = Live(make_url(settings.database_url) if sessionmaker is None else sessionmaker.kw["bind"].url)
+
+    def context(maker: Maker, db: Db, caller: tokens.Caller) -> Context:
+        return Context(
+            db=db,
+            loaders=Loaders(db),
+            settings=settings,
+            passwords=passwords,
+            secret=secret,
+            executing=executing,
+            documents=documents,
+            live=live,
+            sessionmaker=maker,
+            viewer_id=caller.user_id,
+            viewer_key=caller.key,
+            auth_problem=caller.problem,
+            token_refused=caller.refused,
+        )
+
     async def get_context(request: Request) -> AsyncIterator[Context]:
         caller = tokens.caller(request.headers.get("authorization"), secret=secret)
-        db = Db(request.app.state.sessionmaker())
+        maker = request.app.state.sessionmaker
+        db = Db(maker())
         try:
-            yield Context(
-                db=db,
-                loaders=Loaders(db),
-                settings=settings,
-                passwords=passwords,
-                secret=secret,
-                executing=executing,
-                documents=documents,
-                viewer_id=caller.user_id,
-                viewer_key=caller.key,
-                auth_problem=caller.problem,
-                token_refused=caller.refused,
-            )
+            yield context(maker, db, caller)
         finally:
             await db.close()
+
+    def socket_context(websocket: WebSocket) -> Context:
+        """A socket's context: anonymous until `connection_init` brings a token; each operation runs with a
+        copy that has a session of its own (see `web.websocket`), so this one's is never used."""
+        maker = websocket.app.state.sessionmaker
+        return context(maker, Db(maker()), tokens.caller(None, secret=secret))
 
     app = FastAPI(
         title="Cheeseshop",
@@ -225,6 +251,10 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             graphiql_dir=GRAPHIQL_DIR,
             context_getter=get_context,  # FastAPI runs a generator as a yield dependency
             graphql_ide="graphiql" if settings.graphiql else None,
+            socket_context=socket_context,
+            max_connections=settings.max_websocket_connections,
+            connection_init_seconds=settings.subscription_init_timeout_seconds,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         ),
         prefix="/graphql",
     )

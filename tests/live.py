@@ -61,8 +61,7 @@ class Socket:
                     pass
         except ConnectionClosed:
             pass
-        close = self.connection.close_rcvd
-        return (close.code, close.reason) if close is not None else (None, "")
+        return self.connection.close_code, self.connection.close_reason or ""
 
 
 @asynccontextmanager

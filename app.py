@@ -244,6 +244,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     )
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
+    app.state.live = live
     app.include_router(
         EdgeRouter(
             schema,

@@ -17,10 +17,10 @@ WAIT = 5.0  # seconds any one expected message may take; a test that waits this 
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[int]:
-    """The app, lifespan included, on a uvicorn server in this event loop; its port."""
+async def served(app: FastAPI, *, lifespan: bool = True) -> AsyncIterator[int]:
+    """The app on a uvicorn server in this event loop, with its lifespan unless told otherwise; its port."""
     listening = socket.create_server(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_config=None, lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(app, log_config=None, lifespan="on" if lifespan else "off", ws="websockets-sansio")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listening]))
     try:
@@ -66,5 +66,7 @@ class Socket:
 
 @asynccontextmanager
 async def socket_to(port: int, subprotocols: tuple[str, ...] = (PROTOCOL,)) -> AsyncIterator[Socket]:
-    async with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=list(subprotocols), open_timeout=WAIT) as ws:  # type: ignore[arg-type]
+    async with connect(
+        f"ws://127.0.0.1:{port}/graphql", subprotocols=list(subprotocols) or None, open_timeout=WAIT
+    ) as ws:  # type: ignore[arg-type]
         yield Socket(ws)

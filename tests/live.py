@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 PROTOCOL = "graphql-transport-ws"
 WAIT = 5.0  # seconds any one expected message may take; a test that waits this long has failed
@@ -66,7 +67,6 @@ class Socket:
 
 @asynccontextmanager
 async def socket_to(port: int, subprotocols: tuple[str, ...] = (PROTOCOL,)) -> AsyncIterator[Socket]:
-    async with connect(
-        f"ws://127.0.0.1:{port}/graphql", subprotocols=list(subprotocols) or None, open_timeout=WAIT
-    ) as ws:  # type: ignore[arg-type]
+    offered = [Subprotocol(name) for name in subprotocols] or None  # an empty list would send an empty header
+    async with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=offered, open_timeout=WAIT) as ws:
         yield Socket(ws)

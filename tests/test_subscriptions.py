@@ -1,13 +1,18 @@
 """`releasePublished` over graphql-transport-ws: events after a publish over HTTP, filters, rollbacks, sessions."""
 
 import asyncio
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+import models
 from app import create_app
 from models.db import Maker
-from resolvers import tokens
+from resolvers import release_mutations, tokens
 from tests import factories
 from tests.conftest import TEST_SECRET, settings_for_tests
 from tests.live import Socket, served, socket_to
@@ -58,3 +63,57 @@ async def test_a_subscription_gets_each_release_published_over_http(sessionmaker
             "payload": {"data": {"releasePublished": {"version": "1.0", "package": {"name": "cheese"}}}},
         }
         assert second["payload"]["data"]["releasePublished"] == {"version": "2.0", "package": {"name": "spam"}}
+
+
+@pytest.mark.parametrize("asked", ["Cheese_Shop", "cheese.shop", "CHEESE-SHOP"])
+async def test_package_picks_one_package_by_its_normalised_name(sessionmaker: Maker, asked: str) -> None:
+    token = await maintainer_token(sessionmaker, "cheese-shop", "spam")
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+    async with served(app) as port, socket_to(port) as socket:
+        await socket.init()
+        await subscribed(socket, "one", asked)
+        await publish(port, token, "spam", "1.0")
+        await publish(port, token, "Cheese.Shop", "2.0")
+        event = await socket.receive()
+        assert event["payload"]["data"]["releasePublished"] == {"version": "2.0", "package": {"name": "cheese-shop"}}
+
+
+async def test_a_rolled_back_publish_delivers_nothing(sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The publish fails after its event was announced, inside its transaction: only the next one arrives."""
+    token = await maintainer_token(sessionmaker, "cheese")
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+
+    def failing(**fields: Any) -> Any:
+        raise RuntimeError("the publish fails after its announcement")
+
+    async with served(app) as port, socket_to(port) as socket:
+        await socket.init()
+        await subscribed(socket, "all")
+        monkeypatch.setattr(release_mutations, "ReleasePayload", failing)
+        assert (await publish(port, token, "cheese", "1.0"))["__typename"] == "UnexpectedError"
+        monkeypatch.undo()
+        await publish(port, token, "cheese", "2.0")
+        event = await socket.receive()
+        assert event["payload"]["data"]["releasePublished"]["version"] == "2.0"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(models.Release)) == 1
+
+
+async def test_idle_subscriptions_hold_no_database_connection(sessionmaker: Maker, engine: AsyncEngine) -> None:
+    token = await maintainer_token(sessionmaker, "cheese")
+    pool = engine.pool
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+    async with served(app) as port, AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(socket_to(port)) for _ in range(5)]
+        for socket in sockets:
+            await socket.init()
+            await socket.subscribe("a", RELEASES)
+            await socket.subscribe("b", RELEASES, {"package": "cheese"})
+        await asyncio.sleep(0.2)
+        assert app.state.live.broadcaster.active == 10
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        await publish(port, token, "cheese", "1.0")
+        for socket in sockets:
+            assert {(await socket.receive())["id"], (await socket.receive())["id"]} == {"a", "b"}
+        await asyncio.sleep(0.1)  # each event's session closes when its subscription asks for the next one
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]

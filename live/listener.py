@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 APPLICATION_NAME = "cheeseshop-listener"  # how the connection shows in pg_stat_activity
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 5.0  # seconds between attempts to connect again, doubling up to the bound
 # A connection that is cut without a word (a partition) is only found by using it: a probe this often, which
-# must answer within the timeout.
+# must answer within the timeout. The probe is the LISTEN again (a no-op), so the backend's last statement in
+# pg_stat_activity stays the LISTEN.
 PROBE_EVERY, PROBE_TIMEOUT = 15.0, 5.0
 
 
@@ -76,7 +77,7 @@ class Listener:
                 try:
                     await asyncio.wait_for(lost.wait(), PROBE_EVERY)
                 except TimeoutError:
-                    await asyncio.wait_for(connection.fetchval("SELECT 1"), PROBE_TIMEOUT)
+                    await asyncio.wait_for(connection.execute(f'LISTEN "{CHANNEL}"'), PROBE_TIMEOUT)
             log.warning("release listener lost its connection")
         finally:
             self.connected.clear()

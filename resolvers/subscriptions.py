@@ -1,9 +1,10 @@
 """The subscription behind `releasePublished`."""
 
+import functools
 from collections.abc import AsyncGenerator
 
 from loaders import Loaders
-from models.db import Db
+from models.db import AnyRow, Db, Maker
 from resolvers.names import normalize_name
 from schema.context import Info
 from schema.release import Release
@@ -12,19 +13,30 @@ from schema.release import Release
 async def release_published(info: Info, package: str | None = None) -> AsyncGenerator[Release, None]:
     """Each release published from now on, of one package or of all of them.
 
-    Each event is resolved in a session (and with loaders) of its own, closed when the next event is asked
-    for: while it waits, a subscription holds no session and no database connection. The context is the
+    The release's row is read once per event in the process (see `Delivery.shared`); the fields below it are
+    resolved in a session (and with loaders) of the subscription's own for that event, closed when the next
+    event is asked for: while it waits, a subscription holds no session and no database connection. The context is the
     operation's own (see `web.websocket`), so setting its session does not touch another subscription's.
     """
     ctx = info.context
     wanted = None if package is None else normalize_name(package)
     async with ctx.live.broadcaster.subscribe(wanted) as subscriber:
-        async for published in subscriber.events():
-            db = Db(ctx.sessionmaker())
+        async for delivery in subscriber.events():
+            row = await delivery.shared(functools.partial(release_row, ctx.sessionmaker, delivery.event.release_id))
+            if row is None:  # deleted since it was published
+                continue
+            db = Db(ctx.sessionmaker())  # for the fields below the release; it connects only if they read
             ctx.db, ctx.loaders = db, Loaders(db)
             try:
-                row = await ctx.loaders.release_by_id.load(published.release_id)
-                if row is not None:  # None: deleted since it was published
-                    yield Release.from_row(row)
+                yield Release.from_row(row)
             finally:
                 await db.close()
+
+
+async def release_row(sessionmaker: Maker, release_id: int) -> AnyRow | None:
+    """The release's row, read in a session of its own that is closed at once."""
+    db = Db(sessionmaker())
+    try:
+        return await Loaders(db).release_by_id.load(release_id)
+    finally:
+        await db.close()

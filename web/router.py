@@ -90,7 +90,7 @@ class EdgeRouter(GraphQLRouter[Context, None]):
         async def run(context: Context) -> None:
             await GraphQLRouter.run(self, websocket, context, None)  # the HTTP edge's `run` is for HTTP only
 
-        await serve_socket(websocket, self.socket_context(websocket), self.max_connections, run)
+        await serve_socket(websocket, self.socket_context, self.max_connections, run)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         sign_in(context)

@@ -2,10 +2,9 @@
 context per connection (the token from `connection_init`) and a session per operation."""
 
 import dataclasses
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import suppress
 from json import JSONDecodeError
-from typing import Any
 
 from cross_web import HTTPException
 from fastapi import WebSocket
@@ -120,12 +119,18 @@ def sign_in(context: Context) -> None:
     context.viewer_id, context.viewer_key, context.auth_problem = caller.user_id, caller.key, caller.problem
 
 
-async def serve_socket(websocket: WebSocket, context: Context, max_connections: int, run: Callable[..., Any]) -> None:
+async def serve_socket(
+    websocket: WebSocket,
+    make_context: Callable[[WebSocket], Context],
+    max_connections: int,
+    run: Callable[[Context], Awaitable[None]],
+) -> None:
     """One WebSocket: refused unless it speaks `graphql-transport-ws`, closed at once past the process's cap."""
     if GRAPHQL_TRANSPORT_WS_PROTOCOL not in websocket.scope.get("subprotocols", ()):
         # Before accepting: the server answers the handshake with HTTP 403 (the legacy `graphql-ws` included).
         await websocket.close(code=1002, reason=f"Only the {GRAPHQL_TRANSPORT_WS_PROTOCOL} subprotocol is served.")
         return
+    context = make_context(websocket)
     sockets = context.live.sockets
     if len(sockets) >= max_connections or context.live.broadcaster.closed:
         await websocket.accept(subprotocol=GRAPHQL_TRANSPORT_WS_PROTOCOL)

@@ -3,6 +3,8 @@
 import functools
 from collections.abc import AsyncGenerator
 
+from strawberry.types.nodes import SelectedField, Selection
+
 from loaders import Loaders
 from models.db import AnyRow, Db, Maker
 from resolvers.names import normalize_name
@@ -20,17 +22,33 @@ async def release_published(info: Info, package: str | None = None) -> AsyncGene
     """
     ctx = info.context
     wanted = None if package is None else normalize_name(package)
+    # Only fields below the release's own columns read the database; without them an event needs no session.
+    reads = reads_below(info.selected_fields[0].selections)
     async with ctx.live.broadcaster.subscribe(wanted) as subscriber:
         async for delivery in subscriber.events():
             row = await delivery.shared(functools.partial(release_row, ctx.sessionmaker, delivery.event.release_id))
             if row is None:  # deleted since it was published
                 continue
-            db = Db(ctx.sessionmaker())  # for the fields below the release; it connects only if they read
+            if not reads:
+                yield Release.from_row(row)
+                continue
+            db = Db(ctx.sessionmaker())  # it connects only when a field reads
             ctx.db, ctx.loaders = db, Loaders(db)
             try:
                 yield Release.from_row(row)
             finally:
                 await db.close()
+
+
+def reads_below(selections: list[Selection]) -> bool:
+    """Whether a selection on a release asks for an object below it (its package), through fragments too."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.selections:
+                return True
+        elif reads_below(selection.selections):
+            return True
+    return False
 
 
 async def release_row(sessionmaker: Maker, release_id: int) -> AnyRow | None:

@@ -117,3 +117,24 @@ async def test_idle_subscriptions_hold_no_database_connection(sessionmaker: Make
             assert {(await socket.receive())["id"], (await socket.receive())["id"]} == {"a", "b"}
         await asyncio.sleep(0.1)  # each event's session closes when its subscription asks for the next one
         assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_fields_below_the_release_read_in_a_session_closed_after_the_event(
+    sessionmaker: Maker, engine: AsyncEngine
+) -> None:
+    """`package` asked for through a fragment reads in the event's own session, which is closed afterwards."""
+    token = await maintainer_token(sessionmaker, "cheese")
+    document = """subscription { releasePublished { ...Published } }
+    fragment Published on Release { version ... on Release { package { name releaseCount } } }"""
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+    async with served(app) as port, socket_to(port) as socket:
+        await socket.init()
+        await socket.subscribe("1", document)
+        await asyncio.sleep(0.2)
+        for version in ("1.0", "2.0"):
+            await publish(port, token, "cheese", version)
+            event = await socket.receive()
+            assert event["payload"]["data"]["releasePublished"]["package"]["name"] == "cheese"
+        assert event["payload"]["data"]["releasePublished"]["package"]["releaseCount"] == 2
+        await asyncio.sleep(0.1)
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]

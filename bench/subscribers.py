@@ -35,7 +35,10 @@ from live.events import CHANNEL, ReleasePublished
 from models.version_key import version_key
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cheeseshop_bench_live"
-SUBSCRIPTION = "subscription { releasePublished { id version } }"
+SUBSCRIPTIONS = {
+    "release": "subscription { releasePublished { id version } }",  # the row every subscriber shares
+    "package": "subscription { releasePublished { id version package { name } } }",  # and a read of its own
+}
 SECRET = "bench-secret-that-is-at-least-32-characters-long"
 EVENT_TIMEOUT = 30.0
 
@@ -63,8 +66,8 @@ def resident_kib(pid: int) -> int:
 class Tally:
     """How many subscribers have each event (by version), and when the last of them got it."""
 
-    def __init__(self) -> None:
-        self.expected = 0
+    def __init__(self, selection: str) -> None:
+        self.selection, self.expected = selection, 0
         self.counts: dict[str, int] = {}
         self.last: dict[str, float] = {}
         self.complete: dict[str, asyncio.Event] = {}
@@ -90,7 +93,7 @@ class Subscriber:
     async def start(self) -> None:
         await self.connection.send(orjson.dumps({"type": "connection_init"}).decode())
         assert orjson.loads(await self.connection.recv())["type"] == "connection_ack"
-        message = {"type": "subscribe", "id": "1", "payload": {"query": SUBSCRIPTION}}
+        message = {"type": "subscribe", "id": "1", "payload": {"query": SUBSCRIPTIONS[self.tally.selection]}}
         await self.connection.send(orjson.dumps(message).decode())
         self.task = asyncio.create_task(self.read())
 
@@ -142,6 +145,13 @@ async def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--events", type=int, default=50)
+    parser.add_argument(
+        "--select",
+        choices=SUBSCRIPTIONS,
+        default="release",
+        help="release: the release's own fields, one statement per event for all subscribers; package: its"
+        " package's name too, which each subscriber reads in a session of its own",
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = args.subscribers + 200  # this process's end of each socket; the server is another process
@@ -164,11 +174,11 @@ async def main() -> None:
     }
     async with running(Variant("app"), env) as server:
         # The first socket, subscription and event load what they use.
-        warm = await subscribers(server.port, 1, Tally())
+        warm = await subscribers(server.port, 1, Tally(args.select))
         await publish(conn, package_id, "0.0")
         await asyncio.sleep(1)
         before = resident_kib(server.process.pid)
-        tally = Tally()
+        tally = Tally(args.select)
         tally.expected = args.subscribers
         subs = await subscribers(server.port, args.subscribers, tally)
         await asyncio.sleep(2)
@@ -188,7 +198,7 @@ async def main() -> None:
             await s.connection.close()
     await conn.close()
     ms = [latency * 1000 for latency in latencies]
-    print(f"{args.subscribers} idle subscribers on one worker, {args.events} events")
+    print(f"{args.subscribers} idle subscribers on one worker, {args.events} events, selecting {args.select}")
     print(f"fan-out, commit to last delivery: p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms,"
           f" mean {statistics.mean(ms):.1f} ms")  # fmt: skip
     print(f"server RSS: {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB with the subscribers:"

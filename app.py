@@ -17,7 +17,8 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy import make_url, text
+from sqlalchemy import URL, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
@@ -159,7 +160,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if sessionmaker is not None:  # the caller owns the engine; the live events are the app's all the same
-            await live.start()
+            await live.start(bound_url(sessionmaker, settings))
             try:
                 yield
             finally:
@@ -175,7 +176,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         if settings.embedded:
             await prepare_embedded(engine, demo_data=bool(settings.demo_data))
         app.state.sessionmaker = make_sessionmaker(engine)
-        await live.start()
+        await live.start(engine.url)
         # What exists now (modules, the schema, the mappers) lives as long as the process. Out of the collector's
         # sight, it is no longer walked by the full collections that a large answer's many objects set off,
         # which were the slowest requests' extra time (see bench/README.md).
@@ -200,8 +201,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     executing = asyncio.Semaphore(settings.max_concurrent_operations)
     documents = Documents(max_bytes=settings.persisted_document_max_bytes, max_stored=settings.persisted_documents_max)
 
-    # The engine's URL decides between NOTIFY and the in-process broadcaster; a caller's engine counts too.
-    live = Live(make_url(settings.database_url) if sessionmaker is None else sessionmaker.kw["bind"].url)
+    live = Live()
 
     def context(maker: Maker, db: Db, caller: tokens.Caller) -> Context:
         return Context(
@@ -286,6 +286,12 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+def bound_url(sessionmaker: Maker, settings: Settings) -> URL:
+    """The database a caller's sessionmaker opens sessions on (DATABASE_URL's for one that does not say)."""
+    bind = sessionmaker.kw.get("bind") if isinstance(sessionmaker, async_sessionmaker) else None
+    return bind.url if isinstance(bind, AsyncEngine) else make_url(settings.database_url)
 
 
 @functools.cache

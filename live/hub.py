@@ -18,16 +18,16 @@ class Closable(Protocol):
 class Live:
     """Started and stopped with the app (its lifespan), whoever made the engine."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self) -> None:
         self.broadcaster = Broadcaster()
         self.listener: Listener | None = None
+        self.sockets: set[Closable] = set()
+
+    async def start(self, url: URL) -> None:
+        """On PostgreSQL (the URL of the app's engine), listen for every process's events."""
         if url.get_backend_name() == "postgresql":
             dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
             self.listener = Listener(dsn, self.broadcaster)
-        self.sockets: set[Closable] = set()
-
-    async def start(self) -> None:
-        if self.listener is not None:
             self.listener.start()
 
     async def stop(self) -> None:

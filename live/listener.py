@@ -30,7 +30,6 @@ class Listener:
 
     def __init__(self, dsn: str, broadcaster: Broadcaster) -> None:
         self.dsn, self.broadcaster = dsn, broadcaster
-        self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -71,7 +70,6 @@ class Listener:
         connection.add_termination_listener(lambda _: lost.set())
         try:
             await connection.add_listener(CHANNEL, self.received)
-            self.connected.set()
             log.info("release listener connected")
             while not lost.is_set():
                 try:
@@ -80,7 +78,6 @@ class Listener:
                     await asyncio.wait_for(connection.execute(f'LISTEN "{CHANNEL}"'), PROBE_TIMEOUT)
             log.warning("release listener lost its connection")
         finally:
-            self.connected.clear()
             if not connection.is_closed():
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), 1)

@@ -13,14 +13,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 import web
+from live.hub import Live
 from loaders import Loaders
 from models import metrics
 from models.activity import count_statements
@@ -117,6 +119,12 @@ class Settings(BaseSettings):
     auth_rate_window_seconds: int = Field(default=60, ge=1)
     # Behind one proxy that appends the caller's address to X-Forwarded-For: count its last entry, not the peer.
     auth_rate_trust_forwarded_for: bool = False
+    # Subscriptions (graphql-transport-ws at /graphql): seconds a socket may wait before its `connection_init`
+    # (then 4408), operations one socket may run at once (past it, the new one gets an `error` message), and
+    # sockets one process holds (past it, a new one is closed with 1013, "try again later").
+    subscription_init_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    max_websocket_connections: int = Field(default=5000, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -170,10 +178,12 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if sessionmaker is not None:  # the caller owns the engine
+        if sessionmaker is not None:  # the caller owns the engine; the live events are the app's all the same
+            await live.start(bound_url(sessionmaker, settings))
             try:
                 yield
             finally:
+                await live.stop()
                 passwords.close()
             return
         engine = make_engine(
@@ -189,6 +199,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         if settings.embedded:
             await prepare_embedded(engine, demo_data=bool(settings.demo_data))
         app.state.sessionmaker = make_sessionmaker(engine)
+        await live.start(engine.url)
         # What exists now (modules, the schema, the mappers) lives as long as the process. Out of the collector's
         # sight, it is no longer walked by the full collections that a large answer's many objects set off,
         # which were the slowest requests' extra time (see bench/README.md).
@@ -198,6 +209,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             yield
         finally:
             # Uvicorn gets here after the requests in flight have ended (or SHUTDOWN_TIMEOUT_SECONDS passed).
+            await live.stop()
             await engine.dispose()
             passwords.close()
             metrics.process_exited()
@@ -214,25 +226,39 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     executing = asyncio.Semaphore(settings.max_concurrent_operations)
     documents = Documents(max_bytes=settings.persisted_document_max_bytes, max_stored=settings.persisted_documents_max)
 
+    live = Live()
+
+    def context(maker: Maker, db: Db, caller: tokens.Caller) -> Context:
+        return Context(
+            db=db,
+            loaders=Loaders(db),
+            settings=settings,
+            passwords=passwords,
+            secret=secret,
+            executing=executing,
+            documents=documents,
+            live=live,
+            sessionmaker=maker,
+            viewer_id=caller.user_id,
+            viewer_key=caller.key,
+            auth_problem=caller.problem,
+            token_refused=caller.refused,
+        )
+
     async def get_context(request: Request) -> AsyncIterator[Context]:
         caller = tokens.caller(request.headers.get("authorization"), secret=secret)
-        db = Db(request.app.state.sessionmaker())
+        maker = request.app.state.sessionmaker
+        db = Db(maker())
         try:
-            yield Context(
-                db=db,
-                loaders=Loaders(db),
-                settings=settings,
-                passwords=passwords,
-                secret=secret,
-                executing=executing,
-                documents=documents,
-                viewer_id=caller.user_id,
-                viewer_key=caller.key,
-                auth_problem=caller.problem,
-                token_refused=caller.refused,
-            )
+            yield context(maker, db, caller)
         finally:
             await db.close()
+
+    def socket_context(websocket: WebSocket) -> Context:
+        """A socket's context: anonymous until `connection_init` brings a token; each operation runs with a
+        copy that has a session of its own (see `web.websocket`), so this one's is never used."""
+        maker = websocket.app.state.sessionmaker
+        return context(maker, Db(maker()), tokens.caller(None, secret=secret))
 
     app = FastAPI(
         title="Cheeseshop",
@@ -249,6 +275,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     app.include_router(health_router(settings.readiness_timeout_seconds))
     if settings.metrics:
         app.include_router(metrics_router())
+    app.state.live = live
     app.include_router(
         EdgeRouter(
             schema,
@@ -256,6 +283,10 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             graphiql_dir=GRAPHIQL_DIR,
             context_getter=get_context,  # FastAPI runs a generator as a yield dependency
             graphql_ide="graphiql" if settings.graphiql else None,
+            socket_context=socket_context,
+            max_connections=settings.max_websocket_connections,
+            connection_init_seconds=settings.subscription_init_timeout_seconds,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         ),
         prefix="/graphql",
     )
@@ -278,6 +309,12 @@ def observe(engine: AsyncEngine) -> None:
     """What the metrics and the request log read off an engine: its pool, and the statements of each request."""
     count_statements(engine)
     metrics.observe_pool(engine)
+
+
+def bound_url(sessionmaker: Maker, settings: Settings) -> URL:
+    """The database a caller's sessionmaker opens sessions on (DATABASE_URL's for one that does not say)."""
+    bind = sessionmaker.kw.get("bind") if isinstance(sessionmaker, async_sessionmaker) else None
+    return bind.url if isinstance(bind, AsyncEngine) else make_url(settings.database_url)
 
 
 @functools.cache

@@ -5,6 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
+from live.announce import announce
+from live.events import ReleasePublished
 from models.base import utcnow
 from models.version_key import version_key
 from resolvers.permissions import authorize
@@ -56,6 +58,7 @@ async def publish_release(info: Info, input: PublishReleaseInput) -> PublishRele
         package.updated_at = now
         session.add(row)
         await session.flush()
+        await announce(session, info.context.live.broadcaster, ReleasePublished(row.id, package.id, package.name))
         return ReleasePayload(release=Release.from_row(row))
 
     return await write(info, work, conflict=taken)  # type: ignore[return-value]

@@ -1,4 +1,4 @@
-"""What every resolver gets: the request's database handle, loaders, settings and caller."""
+"""What every resolver gets: the request's (or socket operation's) database handle, loaders, settings and caller."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry.fastapi import BaseContext
 
+from live.hub import Live
 from loaders import Loaders
-from models.db import Db
+from models.db import Db, Maker
 from models.document import Documents
 from models.passwords import Passwords
 
@@ -25,6 +26,8 @@ class Context(BaseContext):
     secret: str = field(repr=False)  # signs tokens
     executing: asyncio.Semaphore  # the process's queries that may execute at once (see `ExecutionSlots`)
     documents: Documents  # persisted documents by hash, with the process's cache of them
+    live: Live  # the process's subscribers, to announce a publish to
+    sessionmaker: Maker  # sessions of its own for each event of a subscription
     viewer_id: int | None = None  # from the token; the user row is loaded only if asked for
     viewer_key: str | None = None  # the token's account key: the row of `viewer_id` must still have it
     auth_problem: str | None = None  # why there is no viewer, for mutations that need one

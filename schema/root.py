@@ -48,6 +48,7 @@ from schema.persisted_queries import PersistedQueries
 from schema.production import HideIntrospection, HideSuggestions
 from schema.release import Release
 from schema.stats import Stats
+from schema.subscription import Subscription
 from schema.user import User
 
 
@@ -151,6 +152,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Package, Release, User, Classifier],
     # PersistedQueries first: it may raise before the others start, and it fills in the text they all read.
     # QueryLimits after DocumentCache: it reads a kept document, and refuses before DocumentCache would keep one.

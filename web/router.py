@@ -1,6 +1,8 @@
-"""Strawberry's router held to the GraphQL-over-HTTP spec: strict bodies, negotiated answers, no WebSocket yet."""
+"""Strawberry's router held to the GraphQL-over-HTTP spec (strict bodies, negotiated answers), and its WebSocket."""
 
 import json
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +15,23 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from schema.context import Context
 from web.media import GRAPHQL_RESPONSE, JSON, REQUEST_TYPES, answer_type, content_type, error_response
+from web.websocket import SocketAdapter, TransportWsHandler, serve_socket, sign_in
 
 # What `process_result` decided for the answer it built; `run` applies it to the response.
 ANSWER_STATUS = "graphql_answer_status"
 
 
 class EdgeRouter(GraphQLRouter[Context, None]):
-    """The `/graphql` endpoint: POST and GET (queries only), GraphiQL from the app's own files, WebSocket refused.
+    """The `/graphql` endpoint: POST and GET (queries only), GraphiQL from the app's own files, and
+    `graphql-transport-ws` over a WebSocket (see `web.websocket`).
 
     Malformed requests are a 4xx with a JSON `errors` body, never a 500. Answers are
     `application/graphql-response+json` when the client accepts it, with the spec's status codes: 4xx for a
@@ -33,13 +39,34 @@ class EdgeRouter(GraphQLRouter[Context, None]):
     with field errors. `application/json` answers keep their legacy shape: 200 for every GraphQL answer.
     """
 
-    def __init__(self, *args: Any, max_json_depth: int, graphiql_dir: Path, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    graphql_transport_ws_handler_class = TransportWsHandler
+    websocket_adapter_class = SocketAdapter
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        max_json_depth: int,
+        graphiql_dir: Path,
+        socket_context: Callable[[WebSocket], Context],
+        max_connections: int,
+        connection_init_seconds: float,
+        max_subscriptions_per_connection: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=connection_init_seconds),
+            max_subscriptions_per_connection=max_subscriptions_per_connection,
+            **kwargs,
+        )
         self.max_json_depth, self.graphiql_dir = max_json_depth, graphiql_dir
-        # Until subscriptions exist, an upgrade never reaches strawberry's handler (whose context needs an HTTP
-        # request): it is refused before it is accepted, which the server answers with HTTP 403.
+        self.socket_context, self.max_connections = socket_context, max_connections
+        # Strawberry's WebSocket route builds its context with the HTTP context getter, which reads a request
+        # body; a socket gets a context of its own, built without one.
         self.routes[:] = [route for route in self.routes if not isinstance(route, APIWebSocketRoute)]
-        self.add_api_websocket_route("", refuse_websocket)
+        self.add_api_websocket_route("", self.websocket_endpoint)
         # Any other method gets the same kind of answer as any other refused request, not FastAPI's `detail`.
         self.add_api_route("", refuse_method, methods=["PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
 
@@ -58,6 +85,16 @@ class EdgeRouter(GraphQLRouter[Context, None]):
             response.status_code = status
             response.headers["content-type"] = content_type(accepted)
         return response
+
+    async def websocket_endpoint(self, websocket: WebSocket) -> None:
+        async def run(context: Context) -> None:
+            await GraphQLRouter.run(self, websocket, context, None)  # the HTTP edge's `run` is for HTTP only
+
+        await serve_socket(websocket, self.socket_context, self.max_connections, run)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        sign_in(context)
+        return await super().on_ws_connect(context)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL, its scripts and styles served by the app rather than a CDN (strawberry's page without them)."""
@@ -135,11 +172,6 @@ async def refuse_method(request: Request) -> Response:
     accepted = answer_type(request.headers.get("accept")) or JSON
     message = f"{request.method} is not a GraphQL request: send a query by GET or POST."
     return error_response(405, message, media_type=accepted, headers={"Allow": "GET, POST"})
-
-
-async def refuse_websocket(websocket: WebSocket) -> None:
-    """No subscription is served yet: refuse every upgrade, whatever its subprotocol, before accepting it."""
-    await websocket.close(code=1008, reason="WebSocket is not served; POST queries to /graphql.")
 
 
 def _standard_json(text: str, max_depth: int) -> object:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app import Settings, create_app
 from loaders import Loaders
 from migrations.runner import upgrade
-from models import Base
+from models import Base, activity
 from models.db import Db, Maker, make_engine, make_sessionmaker
 from schema.execution import extension
 
@@ -186,6 +186,7 @@ async def graphql_core_answer(context: Any) -> ExecutionResult:
     db = Db(AsyncSession(own.db.session.bind, expire_on_commit=False))
     fresh = dataclasses.replace(own, db=db, loaders=Loaders(db))
     token = REFERENCE_RUN.set(True)
+    own_request = activity.current.set(None)  # nor are they the request's, which the log and metrics report
     try:
         result = execute(
             context.schema._schema,
@@ -197,6 +198,7 @@ async def graphql_core_answer(context: Any) -> ExecutionResult:
         return await result if isawaitable(result) else result
     finally:
         REFERENCE_RUN.reset(token)
+        activity.current.reset(own_request)
         await db.close()
 
 

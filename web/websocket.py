@@ -2,7 +2,7 @@
 context per connection (the token from `connection_init`) and a session per operation."""
 
 import dataclasses
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import suppress
 from json import JSONDecodeError
 
@@ -11,7 +11,7 @@ from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -30,7 +30,17 @@ TRY_AGAIN_LATER = 1013  # the WebSocket close code for a server at capacity; cli
 
 
 class SocketAdapter(ASGIWebSocketAdapter):
-    """Strawberry's adapter, with the router's JSON refusals (not UTF-8, nested too deep) as protocol errors."""
+    """Strawberry's adapter, with the router's JSON refusals (not UTF-8, nested too deep) as protocol errors, and
+    every message sent as a text frame."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        # The protocol's messages are text frames; strawberry's adapter sends the router's orjson bytes as binary
+        # ones, which a browser's graphql-ws client cannot parse.
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
         try:

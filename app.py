@@ -432,10 +432,12 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
 
     import uvicorn
 
+    from web import server
+
     # Uvicorn raises the SIGTERM it shut down on once more when it is done, to die of it; by then the shutdown
     # was orderly, so this handler makes it an exit with status 0 (what a process manager reads as a clean stop).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
+    config = uvicorn.Config(
         "app:app",
         host=args.host,
         port=args.port,
@@ -444,6 +446,7 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
         access_log=False,  # the app logs every request itself, with its id, operation and SQL statements
         log_config=None,  # keep configure_logging's handlers
     )
+    server.run(config)
 
 
 async def _database_command(args: argparse.Namespace, settings: Settings) -> None:

@@ -18,7 +18,9 @@ class Closable(Protocol):
 class Live:
     """Started and stopped with the app (its lifespan), whoever made the engine."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, probe_every: float, timeout: float) -> None:
+        """`probe_every` and `timeout`: the PostgreSQL listener's (see `Listener`)."""
+        self.probe_every, self.timeout = probe_every, timeout
         self.broadcaster = Broadcaster()
         self.listener: Listener | None = None
         self.sockets: set[Closable] = set()
@@ -28,7 +30,7 @@ class Live:
         RUNNING.add(self)
         if url.get_backend_name() == "postgresql":
             dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.listener = Listener(dsn, self.broadcaster)
+            self.listener = Listener(dsn, self.broadcaster, probe_every=self.probe_every, timeout=self.timeout)
             self.listener.start()
 
     async def go_away(self) -> None:

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     database_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     database_ping_timeout_seconds: float = Field(default=0.5, gt=0)
     database_statement_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The LISTEN connection (PostgreSQL) sends its LISTEN again this often, to find out that it was cut without a
+    # word (a partition); it must answer within DATABASE_CONNECT_TIMEOUT_SECONDS, or it is made again.
+    listener_probe_seconds: float = Field(default=15.0, gt=0)
     readiness_timeout_seconds: float = Field(default=1.5, gt=0)  # /readyz's whole check, connecting included
     # On SIGTERM (`python -m app serve`): requests in flight get this long to finish before they are cancelled.
     shutdown_timeout_seconds: int = Field(default=20, ge=0)
@@ -226,7 +229,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
     executing = asyncio.Semaphore(settings.max_concurrent_operations)
     documents = Documents(max_bytes=settings.persisted_document_max_bytes, max_stored=settings.persisted_documents_max)
 
-    live = Live()
+    live = Live(probe_every=settings.listener_probe_seconds, timeout=settings.database_connect_timeout_seconds)
 
     def context(maker: Maker, db: Db, caller: tokens.Caller) -> Context:
         return Context(
@@ -432,10 +435,12 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
 
     import uvicorn
 
+    from web import server
+
     # Uvicorn raises the SIGTERM it shut down on once more when it is done, to die of it; by then the shutdown
     # was orderly, so this handler makes it an exit with status 0 (what a process manager reads as a clean stop).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
+    config = uvicorn.Config(
         "app:app",
         host=args.host,
         port=args.port,
@@ -444,6 +449,7 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
         access_log=False,  # the app logs every request itself, with its id, operation and SQL statements
         log_config=None,  # keep configure_logging's handlers
     )
+    server.run(config)
 
 
 async def _database_command(args: argparse.Namespace, settings: Settings) -> None:

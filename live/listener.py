@@ -15,10 +15,6 @@ log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "cheeseshop-listener"  # how the connection shows in pg_stat_activity
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 5.0  # seconds between attempts to connect again, doubling up to the bound
-# A connection that is cut without a word (a partition) is only found by using it: a probe this often, which
-# must answer within the timeout. The probe is the LISTEN again (a no-op), so the backend's last statement in
-# pg_stat_activity stays the LISTEN.
-PROBE_EVERY, PROBE_TIMEOUT = 15.0, 5.0
 
 
 class Listener:
@@ -29,8 +25,13 @@ class Listener:
     listeners); subscribers see the events published after it is back.
     """
 
-    def __init__(self, dsn: str, broadcaster: Broadcaster) -> None:
+    def __init__(self, dsn: str, broadcaster: Broadcaster, *, probe_every: float, timeout: float) -> None:
+        """A connection cut without a word (a partition) is only found by using it: every `probe_every` seconds
+        the LISTEN is sent again (a no-op, so the backend's last statement in pg_stat_activity stays the LISTEN),
+        which must answer within `timeout`, as connecting must."""
         self.dsn, self.broadcaster = dsn, broadcaster
+        self.probe_every, self.timeout = probe_every, timeout
+        self.connected = False  # listening now: a NOTIFY sent from here on reaches the broadcaster
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -66,20 +67,22 @@ class Listener:
     async def _listen(self) -> None:
         """Listen until the connection is lost."""
         connection = await asyncpg.connect(
-            self.dsn, timeout=PROBE_TIMEOUT, server_settings={"application_name": APPLICATION_NAME}
+            self.dsn, timeout=self.timeout, server_settings={"application_name": APPLICATION_NAME}
         )
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
         try:
             await connection.add_listener(CHANNEL, self.received)
+            self.connected = True
             log.info("release listener connected")
             while not lost.is_set():
                 try:
-                    await asyncio.wait_for(lost.wait(), PROBE_EVERY)
+                    await asyncio.wait_for(lost.wait(), self.probe_every)
                 except TimeoutError:
-                    await asyncio.wait_for(connection.execute(f'LISTEN "{CHANNEL}"'), PROBE_TIMEOUT)
+                    await asyncio.wait_for(connection.execute(f'LISTEN "{CHANNEL}"'), self.timeout)
             log.warning("release listener lost its connection")
         finally:
+            self.connected = False
             if not connection.is_closed():
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), 1)

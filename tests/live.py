@@ -44,7 +44,9 @@ class Socket:
         await self.connection.send(message if isinstance(message, str | bytes) else orjson.dumps(message).decode())
 
     async def receive(self, within: float = WAIT) -> dict[str, Any]:
-        message: dict[str, Any] = orjson.loads(await asyncio.wait_for(self.connection.recv(), within))
+        frame = await asyncio.wait_for(self.connection.recv(), within)
+        assert isinstance(frame, str), f"a binary frame, where the protocol sends text: {frame!r}"
+        message: dict[str, Any] = orjson.loads(frame)
         return message
 
     async def init(self, payload: dict[str, Any] | None = None) -> None:

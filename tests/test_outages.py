@@ -1,23 +1,34 @@
-"""PostgreSQL cut off behind a TCP proxy (refused, then partitioned) while the app runs: fast errors, then recovery.
+"""PostgreSQL cut off behind a TCP proxy (refused, then partitioned) while the app runs: fast errors, then recovery,
+of the requests and of the LISTEN connection behind subscriptions.
 
 Network outages exist for PostgreSQL only; SQLite is a file in the process.
 """
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import make_url
 
 from app import create_app
+from live.events import CHANNEL, ReleasePublished
+from live.hub import Live
 from tests.conftest import settings_for_tests
 from tests.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.postgresql
+# A request must fail within the bound; graphql-core's second answer to each planned query, which the other
+# tests compare, would wait out the outage a second time within the same request.
+pytestmark = [pytest.mark.postgresql, pytest.mark.one_executor]
 QUERY = {"query": "query Stats { stats { packageCount } }"}
 BOUND = 2.0  # seconds a request may take to fail while the database is away
+PROBE = 0.2  # LISTENER_PROBE_SECONDS here
+# Seconds the listener may take to listen again once the database is back: its longest wait between attempts
+# (5 s), one connection (DATABASE_CONNECT_TIMEOUT_SECONDS, 1 s), and room for a busy machine.
+RELISTEN_BOUND = 8.0
 
 
 @pytest.fixture
@@ -29,11 +40,15 @@ async def proxy(postgres_database: str) -> AsyncIterator[TcpProxy]:
     await proxy.close()
 
 
+def behind(proxy: TcpProxy, database: str) -> str:
+    """The database's URL through the proxy."""
+    return make_url(database).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 async def http(proxy: TcpProxy, postgres_database: str) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its own engine (default timeouts) on the database behind the proxy, lifespan and all."""
-    url = make_url(postgres_database).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    app = create_app(settings_for_tests(database_url=url))
+    app = create_app(settings_for_tests(database_url=behind(proxy, postgres_database)))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
@@ -106,3 +121,60 @@ async def test_a_mutation_during_an_outage_answers_that_the_database_is_unavaila
     assert answer["__typename"] == "UnexpectedError"
     assert "The database is unavailable" in answer["message"]
     assert "try again" in answer["message"]
+
+
+@pytest.fixture
+async def live(proxy: TcpProxy, postgres_database: str) -> AsyncIterator[Live]:
+    """The live machinery of an app on the database behind the proxy, once its listener listens."""
+    app = create_app(settings_for_tests(database_url=behind(proxy, postgres_database), listener_probe_seconds=PROBE))
+    async with app.router.lifespan_context(app):
+        live: Live = app.state.live
+        await listening(live, True, within=BOUND)
+        yield live
+
+
+async def listening(live: Live, connected: bool, within: float) -> float:
+    """Seconds until the listener is (or is no longer) listening, which must come within `within`."""
+    assert live.listener is not None
+    started = time.monotonic()
+    async with asyncio.timeout(within):
+        while live.listener.connected != connected:  # noqa: ASYNC110  # a flag, with no event to wait on
+            await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+async def assert_delivers(live: Live, database: str, release_id: int) -> None:
+    """A NOTIFY sent straight to the database (not through the proxy) reaches the app's subscribers."""
+    event = ReleasePublished(release_id=release_id, package_id=1, package="cheese")
+    async with live.broadcaster.subscribe(None) as subscriber:
+        conn = await asyncpg.connect(make_url(database).set(drivername="postgresql").render_as_string(False))
+        try:
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, event.encode())
+        finally:
+            await conn.close()
+        delivery = await asyncio.wait_for(subscriber.queue.get(), BOUND)
+    assert delivery is not None
+    assert delivery.event == event
+
+
+async def test_after_refused_connections_the_listener_listens_again(
+    proxy: TcpProxy, live: Live, postgres_database: str
+) -> None:
+    await assert_delivers(live, postgres_database, 1)
+    await proxy.refuse()
+    await listening(live, False, within=BOUND)  # its connection was reset
+    await proxy.forward()
+    await listening(live, True, within=RELISTEN_BOUND)
+    await assert_delivers(live, postgres_database, 2)
+
+
+async def test_after_a_partition_the_listener_listens_again(
+    proxy: TcpProxy, live: Live, postgres_database: str
+) -> None:
+    await assert_delivers(live, postgres_database, 1)
+    await proxy.partition()
+    # Found by the next probe, which gets no answer within DATABASE_CONNECT_TIMEOUT_SECONDS (1 s).
+    await listening(live, False, within=PROBE + 1.0 + BOUND)
+    await proxy.forward()
+    await listening(live, True, within=RELISTEN_BOUND)
+    await assert_delivers(live, postgres_database, 2)

@@ -1,5 +1,7 @@
-"""SIGTERM to `python -m app serve`: requests in flight get their answers, then the process exits 0 in time."""
+"""SIGTERM to `python -m app serve`: requests in flight get their answers, subscriptions are closed with 1001
+(Going Away), then the process exits 0 in time."""
 
+import asyncio
 import json
 import socket
 import time
@@ -7,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.live import socket_to
 from tests.server import Server
 
+SUBSCRIPTION = "subscription { releasePublished { version } }"
 QUERY = json.dumps({"query": "query Slow { stats { packageCount } }"}).encode()
 
 
@@ -66,3 +70,20 @@ def test_a_request_that_outlives_the_bound_is_cut_and_the_process_still_exits(tm
         sock.close()
         assert status == 0, server.output()
         assert 0.9 < took < 3, f"exited after {took:.2f} s with a 1 s bound"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_sigterm_closes_an_open_subscription_with_going_away(
+    tmp_path: Path, database_env: dict[str, str], workers: str
+) -> None:
+    with Server(tmp_path, "--workers", workers, **database_env) as server:
+        async with socket_to(server.port) as sock:
+            await sock.init()
+            await sock.subscribe("1", SUBSCRIPTION)
+            await sock.send({"type": "ping"})
+            assert await sock.receive() == {"type": "pong"}  # the subscribe before it has been read
+            server.terminate()
+            code, reason = await sock.closed(within=10)
+        status = await asyncio.to_thread(server.wait, 10)
+    assert (code, reason) == (1001, "The server is shutting down."), server.output()
+    assert status == 0, server.output()

@@ -129,10 +129,22 @@ async def test_past_the_subscriptions_per_connection_cap_the_new_one_gets_an_err
         await ws.subscribe("1", RELEASES)
         await ws.subscribe("2", RELEASES)
         await ws.subscribe("3", RELEASES)
-        answer = await ws.receive()
-        assert answer["type"] == "error"
-        assert answer["id"] == "3"
-        assert answer["payload"][0]["message"] == "Subscription limit reached"
+        assert await ws.receive() == {
+            "id": "3",
+            "type": "error",
+            "payload": [
+                {
+                    "message": "The connection runs more than 2 operations at once; the limit"
+                    " (MAX_SUBSCRIPTIONS_PER_CONNECTION) is 2. Complete one first, or open another connection.",
+                    "extensions": {
+                        "code": "TOO_MANY_SUBSCRIPTIONS",
+                        "limit": 2,
+                        "measured": 3,
+                        "setting": "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                    },
+                }
+            ],
+        }
         await ws.send({"type": "complete", "id": "1"})  # a completed one makes room
         await ws.subscribe("4", "{ __typename }")
         assert (await ws.receive())["payload"] == {"data": {"__typename": "Query"}}

@@ -1,6 +1,7 @@
 """`python -m app serve --workers 2`: every scrape of `/metrics` adds up both workers; logs are JSON lines."""
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -24,9 +25,18 @@ def counted(url: str) -> float:
     return 0.0
 
 
+def both_started(server: Server, within: float = 30) -> None:
+    """Until both workers have started: /readyz answering tells of one, and the other may still be starting."""
+    deadline = time.monotonic() + within
+    while server.output().count("Application startup complete.") < 2:
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.05)
+
+
 def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
     """Connections spread over both workers; each scrape, whichever worker answers it, sees all requests."""
     with Server(tmp_path, "--workers", "2") as server:
+        both_started(server)
         for _ in range(REQUESTS):
             response = httpx.post(
                 f"{server.url}/graphql", json={"query": "query Many { __typename }"}, headers={"connection": "close"}

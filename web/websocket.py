@@ -2,23 +2,28 @@
 context per connection (the token from `connection_init`) and a session per operation."""
 
 import dataclasses
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import suppress
 from json import JSONDecodeError
 
 from cross_web import HTTPException
 from fastapi import WebSocket
+from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
     _OperationStreamClosed,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import CompleteMessage, Message
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    CompleteMessage,
+    Message,
+    SubscribeMessage,
+)
 from strawberry.utils.aio import aclosing
 
 from loaders import Loaders
@@ -30,7 +35,17 @@ TRY_AGAIN_LATER = 1013  # the WebSocket close code for a server at capacity; cli
 
 
 class SocketAdapter(ASGIWebSocketAdapter):
-    """Strawberry's adapter, with the router's JSON refusals (not UTF-8, nested too deep) as protocol errors."""
+    """Strawberry's adapter, with the router's JSON refusals (not UTF-8, nested too deep) as protocol errors, and
+    every message sent as a text frame."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        # The protocol's messages are text frames; strawberry's adapter sends the router's orjson bytes as binary
+        # ones, which a browser's graphql-ws client cannot parse.
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
         try:
@@ -64,6 +79,19 @@ def malformed(message: object) -> str | None:
     return None
 
 
+def too_many_subscriptions(limit: int) -> GraphQLError:
+    return GraphQLError(
+        f"The connection runs more than {limit:,} operations at once; the limit"
+        f" (MAX_SUBSCRIPTIONS_PER_CONNECTION) is {limit:,}. Complete one first, or open another connection.",
+        extensions={
+            "code": "TOO_MANY_SUBSCRIPTIONS",
+            "limit": limit,
+            "measured": limit + 1,
+            "setting": "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        },
+    )
+
+
 class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """Strawberry's handler; each operation runs with a context (and a session and loaders) of its own."""
 
@@ -73,6 +101,20 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Strawberry's own cap, with an error that says which limit it is, as the document limits' errors do.
+        limit = self.max_subscriptions_per_connection
+        if (
+            limit is not None
+            and self.connection_acknowledged
+            and message["id"] not in self.operations
+            and len(self.operations) >= limit
+        ):
+            error = too_many_subscriptions(limit)
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+            return
+        await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # Strawberry's own, but with the operation's context: a subscription replaces its session per event.

@@ -70,6 +70,9 @@ class Selection:
 class Plan:
     operation: OperationDefinitionNode
     root: Selection
+    # The fields fed by their own resolver, once per parent (`Type.field`, once per plan node): root fields and
+    # what has no batch form. Everything else is one batch per level.
+    per_parent: tuple[str, ...] = ()
 
 
 class NotCovered(Exception):
@@ -91,7 +94,7 @@ def plan_of(
         root = planner.fields(schema.query_type, collected.grouped_field_set)
     except NotCovered:
         return None
-    return Plan(operation, Selection({schema.query_type.name: root}))
+    return Plan(operation, Selection({schema.query_type.name: root}), tuple(planner.per_parent))
 
 
 def directive_variables(document: DocumentNode) -> tuple[str, ...]:
@@ -121,6 +124,7 @@ class _Planner:
             fragments,
             variable_values,
         )
+        self.per_parent: list[str] = []
 
     def fields(self, parent: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]) -> tuple[FieldPlan, ...]:
         sources = _sources(parent, root=parent is self.schema.query_type)
@@ -136,6 +140,8 @@ class _Planner:
         python_name = definition and getattr(definition.extensions.get("strawberry-definition"), "python_name", None)
         if definition is None or python_name not in sources:
             raise NotCovered(name)
+        if sources[python_name].per_parent:
+            self.per_parent.append(f"{parent.name}.{name}")
         type_, nullable = _unwrap(definition.type)
         is_list, items_nullable = isinstance(type_, GraphQLList), False
         if isinstance(type_, GraphQLList):

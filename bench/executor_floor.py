@@ -6,7 +6,8 @@ Gets the workload's answer from the app (in process), then executes the same doc
 that answer held in plain dicts, with default resolvers: first all of them synchronous, then with the
 relationship fields as async resolvers, as the app has them. However fast the app loads its data, a request
 cannot take less than this on one core. Then the app's own request, in process over its real loaders and the
-database, with the planned executor and with graphql-core (`PLANNED_EXECUTION=false`). Prints numbers;
+database, with the planned executor and with graphql-core (`PLANNED_EXECUTION=false`), and which fields of
+the plan still call their resolver once per parent (root fields, and what has no batch form). Prints numbers;
 asserts nothing but that the answers agree.
 """
 
@@ -25,6 +26,7 @@ from app import Settings, create_app
 from bench.run import DEFAULT_URL
 from bench.workloads import QUERIES_DIR
 from models.db import make_engine, make_sessionmaker
+from schema.execution.extension import plan_for
 from schema.root import schema as app_schema
 
 
@@ -127,6 +129,14 @@ def main() -> None:
 
     fields = _count_fields(answer)
     print(f"{args.query}: {fields} fields in the answer")
+    found = plan_for(app_schema._schema, query, document, None, variables)
+    if found is None:
+        print("the planned executor gives this query back to graphql-core")
+    else:
+        per_parent = found[0].per_parent
+        print(
+            f"fields fed by their resolver, per parent: {len(per_parent)} ({', '.join(per_parent)}); the rest batched"
+        )
     print(
         f"graphql-core, all resolvers synchronous:  {sync_ms:8.1f} ms median  ({1000 / sync_ms:6.1f} req/s on a core)"
     )

@@ -137,3 +137,23 @@ async def test_email_is_shown_to_its_own_user_only(client: GraphQLClient, sessio
     await seeded(session)
     data = await client.query('{ package(name: "alpha") { maintainers { name email } } }')
     assert data["package"]["maintainers"] == [{"name": "Ada", "email": None}]
+
+
+def test_the_bench_queries_call_a_resolver_only_for_root_fields() -> None:
+    from bench.workloads import QUERIES_DIR
+
+    for path in sorted(QUERIES_DIR.glob("*.graphql")):
+        text = path.read_text(encoding="utf-8")
+        found = extension.plan_for(schema._schema, text, parse(text), None, VARIABLES)
+        if found is None:  # a mutation
+            continue
+        per_parent = found[0].per_parent
+        assert per_parent, path.name  # every root field still has its resolver
+        assert all(field.startswith("Query.") for field in per_parent), (path.name, per_parent)
+
+
+def test_a_field_with_no_batch_form_is_counted_as_resolver_fed() -> None:
+    text = '{ package(name: "a") { maintainers { email } } }'
+    found = extension.plan_for(schema._schema, text, parse(text), None, {})
+    assert found is not None
+    assert found[0].per_parent == ("Query.package", "User.email")

@@ -18,7 +18,6 @@ from graphql import (
     GraphQLBoolean,
     GraphQLField,
     GraphQLID,
-    GraphQLInt,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -52,6 +51,7 @@ class FieldPlan:
     is_list: bool
     items_nullable: bool
     serialize: Serialize | None  # for leaves
+    exact: type | None  # a leaf value of exactly this class is its own serialisation: written as it is
     children: "Selection | None"  # for objects
 
     @property
@@ -70,6 +70,9 @@ class Selection:
 class Plan:
     operation: OperationDefinitionNode
     root: Selection
+    # The fields fed by their own resolver, once per parent (`Type.field`, once per plan node): root fields and
+    # what has no batch form. Everything else is one batch per level.
+    per_parent: tuple[str, ...] = ()
 
 
 class NotCovered(Exception):
@@ -91,7 +94,7 @@ def plan_of(
         root = planner.fields(schema.query_type, collected.grouped_field_set)
     except NotCovered:
         return None
-    return Plan(operation, Selection({schema.query_type.name: root}))
+    return Plan(operation, Selection({schema.query_type.name: root}), tuple(planner.per_parent))
 
 
 def directive_variables(document: DocumentNode) -> tuple[str, ...]:
@@ -121,6 +124,7 @@ class _Planner:
             fragments,
             variable_values,
         )
+        self.per_parent: list[str] = []
 
     def fields(self, parent: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]) -> tuple[FieldPlan, ...]:
         sources = _sources(parent, root=parent is self.schema.query_type)
@@ -131,25 +135,27 @@ class _Planner:
     ) -> FieldPlan:
         name = details[0].node.name.value
         if name == "__typename":
-            return FieldPlan(key, tuple(details), _TYPENAME, None, False, False, False, None, None)
+            return FieldPlan(key, tuple(details), _TYPENAME, None, False, False, False, None, None, None)
         definition = parent.fields.get(name)
         python_name = definition and getattr(definition.extensions.get("strawberry-definition"), "python_name", None)
         if definition is None or python_name not in sources:
             raise NotCovered(name)
+        if sources[python_name].per_parent:
+            self.per_parent.append(f"{parent.name}.{name}")
         type_, nullable = _unwrap(definition.type)
         is_list, items_nullable = isinstance(type_, GraphQLList), False
         if isinstance(type_, GraphQLList):
             type_, items_nullable = _unwrap(type_.of_type)
             if isinstance(type_, GraphQLList):
                 raise NotCovered(name)  # no field of the schema is a list of lists
-        serialize, children = None, None
+        serialize, exact, children = None, None, None
         if isinstance(type_, GraphQLObjectType):
             children = Selection({type_.name: self.subfields(type_, details)})
         elif isinstance(type_, GraphQLInterfaceType):
             possible = self.schema.get_possible_types(type_)
             children = Selection({t.name: self.subfields(t, details) for t in possible})
         elif hasattr(type_, "serialize"):
-            serialize = _serializer(type_)
+            serialize, exact = type_.serialize, _EXACT.get(type_)
         else:
             raise NotCovered(name)
         return FieldPlan(
@@ -161,6 +167,7 @@ class _Planner:
             is_list,
             items_nullable,
             serialize,
+            exact,
             children,
         )
 
@@ -189,13 +196,5 @@ def _sources(type_: GraphQLObjectType, root: bool) -> dict[str, Source]:
     return sources_of(definition)
 
 
-_EXACT: dict[Any, type] = {GraphQLString: str, GraphQLInt: int, GraphQLBoolean: bool, GraphQLID: str}
-
-
-def _serializer(type_: Any) -> Serialize:
-    """The type's own `serialize`, skipped for a value that is already what it would return."""
-    serialize: Serialize = type_.serialize
-    exact = _EXACT.get(type_)
-    if exact is None:
-        return serialize
-    return lambda value: value if type(value) is exact else serialize(value)
+# Not `Int`: its `serialize` also refuses an int beyond 32 bits.
+_EXACT: dict[Any, type] = {GraphQLString: str, GraphQLBoolean: bool, GraphQLID: str}

@@ -110,7 +110,7 @@ class Run:
         for group, field, ready in filled:
             self.fill(group, field, ready, children)
         self.settle()
-        return list(children.values())
+        return [child for child in children.values() if child.objects]  # a column of nulls has no next level
 
     def settle(self) -> None:
         """Report the level's errors and null their positions (see the module's docstring for the order)."""
@@ -143,31 +143,61 @@ class Run:
     def fill(
         self, group: Group, field: FieldPlan, values: Sequence[Any], children: dict[tuple[int, str], Group]
     ) -> None:
-        key = field.key
+        key, nullable, exact = field.key, field.nullable, field.exact
+        only = self.only_child(field, children)
         for result, slot, value in zip(group.dicts, group.slots, values, strict=True):
-            if value is None or isinstance(value, Failed):
-                if value is None and field.nullable:
+            if value.__class__ is exact:
+                result[key] = value
+            elif value is None or isinstance(value, Failed):
+                if value is None and nullable:
                     result[key] = None
                 else:
-                    self.fail(group, field, Slot(result, key, field.nullable, slot), value)
+                    self.fail(group, field, Slot(result, key, nullable, slot), value)
             elif field.is_list:
                 items: list[Any] = [None] * len(value)
                 result[key] = items
-                at = Slot(result, key, field.nullable, slot)
+                at = Slot(result, key, nullable, slot)
                 for index, item in enumerate(value):
-                    self.complete(group, field, Slot(items, index, field.items_nullable, at), item, children)
+                    if item.__class__ is exact:
+                        items[index] = item
+                    else:
+                        self.complete(group, field, items, index, field.items_nullable, at, item, only, children)
             else:
-                self.complete(group, field, Slot(result, key, field.nullable, slot), value, children)
+                self.complete(group, field, result, key, nullable, slot, value, only, children)
+
+    @staticmethod
+    def only_child(field: FieldPlan, children: dict[tuple[int, str], Group]) -> Group | None:
+        """The next level's group of an object field whose type is not abstract: one for the whole column."""
+        if field.children is None or len(field.children.fields_by_type) != 1:
+            return None
+        ((type_name, fields),) = field.children.fields_by_type.items()
+        child = children.get((id(field), type_name))
+        if child is None:
+            child = children[id(field), type_name] = Group(type_name, fields)
+        return child
 
     def complete(
-        self, group: Group, field: FieldPlan, slot: Slot, value: Any, children: dict[tuple[int, str], Group]
+        self,
+        group: Group,
+        field: FieldPlan,
+        container: Any,
+        key: str | int,
+        nullable: bool,
+        parent: Slot,
+        value: Any,
+        child: Group | None,
+        children: dict[tuple[int, str], Group],
     ) -> None:
-        """Write one non-list value into its slot: a leaf serialised, an object as a dict for the next level."""
+        """Write one non-list value at `container[key]`: a leaf serialised, an object as a dict for `child`.
+
+        `child` is the next level's group the object joins; None for a leaf or an abstract type. The value's
+        `Slot` (under `parent`) is made only for an object, whose fields may fail, or for an error here.
+        """
         if value is None:
-            if slot.nullable:
-                slot.container[slot.key] = None
+            if nullable:
+                container[key] = None
             else:
-                self.fail(group, field, slot, None)
+                self.fail(group, field, Slot(container, key, nullable, parent), None)
             return
         if field.serialize is not None:
             try:
@@ -175,23 +205,21 @@ class Run:
                 if serialized is Undefined or serialized is None:
                     raise TypeError(f"Expected `{inspect(value)}` to be a valid {field.definition.type}.")
             except Exception as error:
-                self.fail(group, field, slot, Failed(error))
+                self.fail(group, field, Slot(container, key, nullable, parent), Failed(error))
                 return
-            slot.container[slot.key] = serialized
+            container[key] = serialized
             return
-        selection = field.children
-        assert selection is not None
-        by_type = selection.fields_by_type
-        type_name = next(iter(by_type)) if len(by_type) == 1 else get_object_definition(value, strict=True).name
-        fields = by_type[type_name]
-        child = children.get((id(field), type_name))
         if child is None:
-            child = children[id(field), type_name] = Group(type_name, fields)
+            assert field.children is not None
+            type_name = get_object_definition(value, strict=True).name
+            child = children.get((id(field), type_name))
+            if child is None:
+                child = children[id(field), type_name] = Group(type_name, field.children.fields_by_type[type_name])
         answer = dict.fromkeys(child.keys)
-        slot.container[slot.key] = answer
+        container[key] = answer
         child.objects.append(value)
         child.dicts.append(answer)
-        child.slots.append(slot)
+        child.slots.append(Slot(container, key, nullable, parent))
 
     def fail(self, group: Group, field: FieldPlan, slot: Slot, value: Failed | None) -> None:
         """An error at `slot`, to settle at the nearest nullable position when the level is filled."""

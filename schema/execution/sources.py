@@ -15,11 +15,21 @@ from strawberry import relay
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from loaders.package import PACKAGES_BY_NAME
 from schema.classifier import Classifier
 from schema.connection import Connection, Edge, PageInfo
 from schema.context import Context, Info
+from schema.execution.connections import (
+    ContextOnly,
+    Nested,
+    cursors,
+    packages_where,
+    page_infos,
+    releases_where,
+    total_counts,
+)
 from schema.package import Package
-from schema.release import Release
+from schema.release import Release, ReleaseOrder
 from schema.stats import Stats
 from schema.user import User
 
@@ -37,13 +47,7 @@ class Failed:
 @dataclass(frozen=True, slots=True)
 class Source:
     feed: Feed
-
-
-@dataclass(frozen=True, slots=True)
-class ContextOnly:
-    """What the resolvers are handed for `info`: they read `info.context` and nothing else of it."""
-
-    context: Context
+    per_parent: bool = False  # the field's own resolver, called once for each parent
 
 
 def column(name: str) -> Source:
@@ -101,7 +105,7 @@ def resolved(field: StrawberryField) -> Source:
         values = await asyncio.gather(*(call(ctx, parent, arguments) for parent in parents), return_exceptions=True)
         return [Failed(value) if isinstance(value, Exception) else value for value in values]
 
-    return Source(each_awaited if asynchronous else each)
+    return Source(each_awaited if asynchronous else each, per_parent=True)
 
 
 def _must_exist(row: Any) -> Package:
@@ -117,9 +121,29 @@ def _classifiers(rows: list[Any]) -> list[Classifier]:
     return [Classifier.from_row(row) for row in rows]
 
 
-# The relationships batched here directly; every other field with a resolver calls it (see `sources_of`).
+def _release_ordering(arguments: dict[str, Any]) -> Any:
+    return (arguments.get("order_by") or ReleaseOrder()).ordering
+
+
+def _packages_of(pages: str, counts: str) -> Source:
+    nested = Nested(pages, counts, f"{counts}_and_filter", Package.from_row, lambda _: PACKAGES_BY_NAME, packages_where)
+    return Source(nested.feed)
+
+
+# The relationships and connection parts batched here directly; every other field with a resolver calls it
+# (see `sources_of`).
 BATCHED: dict[type, dict[str, Source]] = {
     Package: {
+        "releases": Source(
+            Nested(
+                "releases_by_package_id",
+                "release_count_by_package_id",
+                "release_count_by_package_id_and_filter",
+                Release.from_row,
+                _release_ordering,
+                releases_where,
+            ).feed
+        ),
         "latest_release": loaded("latest_release_by_package_id", "id", Release.from_optional_row),
         "highest_release": loaded("highest_release_by_package_id", "id", Release.from_optional_row),
         "release_count": loaded("release_count_by_package_id", "id", lambda count: count),
@@ -127,6 +151,10 @@ BATCHED: dict[type, dict[str, Source]] = {
         "classifiers": loaded("classifiers_by_package_id", "id", _classifiers),
     },
     Release: {"package": loaded("package_by_id", "package_id", _must_exist)},
+    User: {"packages": _packages_of("packages_by_user_id", "package_count_by_user_id")},
+    Classifier: {"packages": _packages_of("packages_by_classifier_id", "package_count_by_classifier_id")},
+    Connection: {"total_count": Source(total_counts), "page_info": Source(page_infos)},
+    Edge: {"cursor": Source(cursors)},
 }
 
 # The types the executor covers (the root query, the nodes, the connections, the counts); the result types of

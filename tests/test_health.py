@@ -103,6 +103,20 @@ async def test_not_ready_one_revision_behind(migrated: AsyncEngine) -> None:
     assert response.json()["checks"] == {"database": "ok", "migrations": f"behind: {previous} < {newest}"}
 
 
+async def test_ready_on_a_database_a_newer_release_migrated(migrated: AsyncEngine) -> None:
+    """A rolling deploy migrates first: the replicas of the release before keep serving until replaced."""
+    newest = head()
+    async with migrated.begin() as conn:
+        await conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+    try:
+        response = await ready(migrated)
+    finally:
+        async with migrated.begin() as conn:
+            await conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{newest}'")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ahead"}}
+
+
 async def test_not_ready_when_sqlite_cannot_open_the_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
     response = await ready(engine)

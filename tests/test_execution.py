@@ -157,3 +157,49 @@ def test_a_field_with_no_batch_form_is_counted_as_resolver_fed() -> None:
     found = extension.plan_for(schema._schema, text, parse(text), None, {})
     assert found is not None
     assert found[0].per_parent == ("Query.package", "User.email")
+
+
+async def test_a_directive_argument_that_does_not_coerce_is_left_to_graphql_core(
+    client: GraphQLClient, session: AsyncSession
+) -> None:
+    """`$s: Boolean = true` may be sent as null; `@include(if: null)` is then an error at the field's parent."""
+    await seeded(session)
+    document = 'query ($s: Boolean = true) { package(name: "alpha") { name @include(if: $s) } }'
+    given_back = extension.outcomes["given back"]
+    for _ in range(6):  # more than the execution slots: none may be kept by a refused plan
+        body = await client.execute(document, {"s": None})
+        assert body["data"] == {"package": None}
+        assert [error["path"] for error in body["errors"]] == [["package"]]
+    assert extension.outcomes["given back"] == given_back + 6
+
+
+async def test_nothing_runs_below_a_nulled_position(
+    client: GraphQLClient, session: AsyncSession, sessionmaker: Maker, sql: Any
+) -> None:
+    """A bad cursor nulls `package`; the maintainers' packages below it are neither loaded by graphql-core nor here."""
+    from tests.conftest import settings_for_tests
+
+    await seeded(session)
+    document = """{ package(name: "alpha") { releases(after: "bad") { totalCount }
+      maintainers { packages { totalCount edges { node { classifiers { name } releases { totalCount } } } } } } }"""
+    with sql.count() as planned:
+        ours = await client.execute(document)
+    async with http(settings_for_tests(planned_execution=False), sessionmaker) as reference:
+        with sql.count() as core:
+            theirs = (await reference.post("/graphql", json={"query": document})).json()
+    assert ours == theirs
+    assert ours["data"] == {"package": None}
+    assert len(planned) == len(core)
+
+
+def test_a_document_keeps_a_bounded_number_of_plans() -> None:
+    fields = " ".join(f"a{i}: packageCount @include(if: $v{i})" for i in range(8))
+    variables = ", ".join(f"$v{i}: Boolean!" for i in range(8))
+    text = f"query ({variables}) {{ stats {{ {fields} }} }}"
+    document = parse(text)
+    for combination in range(40):
+        values = {f"v{i}": bool(combination >> i & 1) for i in range(8)}
+        assert extension.plan_for(schema._schema, text, document, None, values) is not None
+    known = extension._documents.find(text)
+    assert known is not None
+    assert len(known.plans) == extension.PLANS_PER_DOCUMENT

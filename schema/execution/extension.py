@@ -1,5 +1,6 @@
 """The schema extension that answers a covered query with the planned executor instead of graphql-core's."""
 
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -37,6 +38,8 @@ class _Document:
             d.variable_definitions for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         )
         self.directive_variables = directive_variables(document)
+        # A plan per operation name and `@skip`/`@include` values, the most recent few: a document of many
+        # directive variables must not grow a plan for each combination a client sends.
         self.plans: dict[tuple[Any, ...], Plan | None] = {}
 
     @staticmethod
@@ -45,6 +48,8 @@ class _Document:
 
 
 _documents: LruCache[_Document] = LruCache()
+PLANS_PER_DOCUMENT = 16
+log = logging.getLogger(__name__)
 
 
 class PlannedExecution(SchemaExtension):
@@ -65,9 +70,13 @@ class PlannedExecution(SchemaExtension):
             and request.settings.planned_execution
         ):
             schema = self.execution_context.schema
-            found = plan_for(
-                schema._schema, context.query, context.graphql_document, context.operation_name, context.variables
-            )
+            try:
+                found = plan_for(
+                    schema._schema, context.query, context.graphql_document, context.operation_name, context.variables
+                )
+            except Exception:  # raised here, it would skip the ends of the extensions entered before this one
+                log.exception("the planner failed; graphql-core runs the operation")
+                found = None
             if found is None:
                 outcomes["given back"] += 1
             else:
@@ -113,5 +122,7 @@ def plan_for(
     try:
         plan = known.plans[key]
     except KeyError:
+        if len(known.plans) >= PLANS_PER_DOCUMENT:
+            del known.plans[next(iter(known.plans))]
         plan = known.plans[key] = plan_of(schema, document, operation, known.fragments, variable_values)
     return None if plan is None else (plan, variable_values)

@@ -16,6 +16,7 @@ from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLBoolean,
+    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLInterfaceType,
@@ -92,7 +93,7 @@ def plan_of(
     try:
         collected = collect_fields(schema, fragments, variable_values, schema.query_type, operation)
         root = planner.fields(schema.query_type, collected.grouped_field_set)
-    except NotCovered:
+    except (NotCovered, GraphQLError):  # a directive's argument that does not coerce is graphql-core's to report
         return None
     return Plan(operation, Selection({schema.query_type.name: root}), tuple(planner.per_parent))
 

@@ -110,7 +110,21 @@ class Run:
         for group, field, ready in filled:
             self.fill(group, field, ready, children)
         self.settle()
+        if self.nulled:  # graphql-core goes no further below a position that became null
+            for child in children.values():
+                self.prune(child)
         return [child for child in children.values() if child.objects]  # a column of nulls has no next level
+
+    def prune(self, group: Group) -> None:
+        """Drop the objects of `group` that sit at or below a nulled position."""
+        kept = [index for index, slot in enumerate(group.slots) if not self.below_null(slot.path)]
+        if len(kept) < len(group.slots):
+            group.objects = [group.objects[index] for index in kept]
+            group.dicts = [group.dicts[index] for index in kept]
+            group.slots = [group.slots[index] for index in kept]
+
+    def below_null(self, path: Path) -> bool:
+        return any(path[:length] in self.nulled for length in range(len(path) + 1))
 
     def settle(self) -> None:
         """Report the level's errors and null their positions (see the module's docstring for the order)."""

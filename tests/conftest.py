@@ -272,6 +272,7 @@ def fresh_document_caches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every cache kept per query text starts empty, so that a test sees a document's first request."""
     from schema import bounds, extensions, limits, production
     from schema.document_cache import DocumentCache, LruCache
+    from schema.execution import extension as planned
 
     monkeypatch.setattr(DocumentCache, "valid", LruCache())
     for module, name in [
@@ -279,6 +280,7 @@ def fresh_document_caches(monkeypatch: pytest.MonkeyPatch) -> None:
         (limits, "_known_facts"),
         (bounds, "_arguments"),
         (production, "_introspection_errors"),
+        (planned, "_documents"),
     ]:
         monkeypatch.setattr(module, name, LruCache())
 

@@ -258,7 +258,9 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         """A socket's context: anonymous until `connection_init` brings a token; each operation runs with a
         copy that has a session of its own (see `web.websocket`), so this one's is never used."""
         maker = websocket.app.state.sessionmaker
-        return context(maker, Db(maker()), tokens.caller(None, secret=secret))
+        socket = context(maker, Db(maker()), tokens.caller(None, secret=secret))
+        socket.request = websocket  # its client address, for the sign-in rate limit
+        return socket
 
     app = FastAPI(
         title="Cheeseshop",

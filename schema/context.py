@@ -5,6 +5,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import strawberry
+from starlette.background import BackgroundTasks
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
 from strawberry.fastapi import BaseContext
 
 from live.hub import Live
@@ -34,6 +38,10 @@ class Context(BaseContext):
     token_refused: bool = False  # a token was sent but is not valid: never anonymous (see `RejectRefusedTokens`)
     # Users who proved who they are in this request (register, login): their answer may show their email.
     revealed_user_ids: set[int] = field(default_factory=set)
+    # BaseContext sets these in an `__init__` a dataclass never calls: fields, so every context has them.
+    request: Request | WebSocket | None = None  # the HTTP request, or the socket an operation came over
+    response: Response | None = None  # HTTP only
+    background_tasks: BackgroundTasks | None = None
 
 
 Info = strawberry.Info[Context, None]

@@ -2,16 +2,19 @@
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import create_app
 from models.db import Maker
+from resolvers import tokens
 from resolvers.documents import register
 from tests.conftest import settings_for_tests
 from tests.live import served, socket_to
-from tests.test_subscriptions import RELEASES
+from tests.test_subscriptions import RELEASES, maintainer_token
 
 LOGIN = """mutation { login(email: "nobody@example.org", password: "correct horse battery staple") {
   __typename ... on Error { message } } }"""
@@ -53,4 +56,27 @@ async def test_login_over_a_socket_with_a_rate_limit_counts_the_socket_address(s
             message = await socket.receive()
             assert message["type"] == "next", message
             assert message["payload"]["data"]["login"]["__typename"] != "UnexpectedError", message
+            assert await socket.receive() == {"id": id, "type": "complete"}
+
+
+async def test_a_token_that_expires_on_an_open_socket_refuses_the_next_operations(
+    sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await maintainer_token(sessionmaker)
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+    async with served(app) as port, socket_to(port) as socket:
+        await socket.init({"Authorization": f"Bearer {token}"})
+        await socket.subscribe("before", "{ viewer { name } }")
+        assert (await socket.receive())["payload"]["data"]["viewer"] is not None
+        assert (await socket.receive())["type"] == "complete"
+        later = tokens.now() + settings_for_tests().token_lifetime + timedelta(seconds=1)
+        monkeypatch.setattr(tokens, "now", lambda: later)
+        for id, document in (("query", "{ viewer { name } }"), ("subscription", RELEASES)):
+            await socket.subscribe(id, document)
+            message = await socket.receive()
+            assert message["type"] == "next", message
+            assert message["payload"]["data"] is None
+            assert message["payload"]["errors"] == [
+                {"message": tokens.EXPIRED, "extensions": {"code": "UNAUTHENTICATED"}}
+            ]
             assert await socket.receive() == {"id": id, "type": "complete"}

@@ -79,6 +79,10 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # Strawberry's own, but with the operation's context: a subscription replaces its session per event.
         db = Db(self.context.sessionmaker())
         context = dataclasses.replace(self.context, db=db, loaders=Loaders(db), revealed_user_ids=set())
+        expires_at = context.viewer_expires_at
+        if expires_at is not None and tokens.now() >= expires_at:  # refused as over HTTP, where it is read anew
+            context.viewer_id, context.viewer_key, context.token_refused = None, None, True
+            context.auth_problem = tokens.EXPIRED
         try:
             result_source = await self.schema.stream(
                 operation.query,
@@ -120,6 +124,7 @@ def sign_in(context: Context) -> None:
     if caller.refused:
         raise ConnectionRejectionError()
     context.viewer_id, context.viewer_key, context.auth_problem = caller.user_id, caller.key, caller.problem
+    context.viewer_expires_at = caller.expires_at
 
 
 async def serve_socket(

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # it is handed out, and a statement end, within these; past them a request fails with DATABASE_UNAVAILABLE.
     database_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     database_ping_timeout_seconds: float = Field(default=0.5, gt=0)
+    # How long a request waits for a pooled connection when all are in use (SQLAlchemy's default is 30 s).
+    database_pool_timeout_seconds: float = Field(default=2.0, gt=0)
     database_statement_timeout_seconds: float = Field(default=10.0, gt=0)
     readiness_timeout_seconds: float = Field(default=1.5, gt=0)  # /readyz's whole check, connecting included
     # On SIGTERM (`python -m app serve`): requests in flight get this long to finish before they are cancelled.
@@ -193,6 +195,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             max_overflow=settings.database_max_overflow,
             connect_timeout=settings.database_connect_timeout_seconds,
             ping_timeout=settings.database_ping_timeout_seconds,
+            pool_timeout=settings.database_pool_timeout_seconds,
             statement_timeout=settings.database_statement_timeout_seconds,
         )
         observe(engine)

@@ -58,6 +58,7 @@ def make_engine(
     max_overflow: int = 10,
     connect_timeout: float | None = None,
     ping_timeout: float | None = None,
+    pool_timeout: float = 30.0,
     statement_timeout: float | None = None,
 ) -> AsyncEngine:
     """An engine for the URL. The timeouts apply to PostgreSQL, the only one behind a network; None: no bound
@@ -76,7 +77,12 @@ def make_engine(
         connect_args["command_timeout"] = statement_timeout
         connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout * 1000))}
     engine = create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, connect_args=connect_args
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
     )
     if ping_timeout is not None:
         event.listen(engine.sync_engine, "checkout", functools.partial(_ping, timeout=ping_timeout))

@@ -106,3 +106,28 @@ async def test_a_mutation_during_an_outage_answers_that_the_database_is_unavaila
     assert answer["__typename"] == "UnexpectedError"
     assert "The database is unavailable" in answer["message"]
     assert "try again" in answer["message"]
+
+
+async def test_a_request_that_finds_the_pool_in_use_fails_fast_as_unavailable(postgres_database: str) -> None:
+    settings = settings_for_tests(
+        database_url=postgres_database,
+        database_pool_size=2,  # the request's and that of the second answer the test suite compares
+        database_max_overflow=0,
+        database_pool_timeout_seconds=0.2,
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        await assert_serves(http)
+        engine = app.state.sessionmaker.kw["bind"]
+        async with engine.connect() as first, engine.connect() as second:  # the whole pool
+            await first.exec_driver_sql("SELECT 1")
+            await second.exec_driver_sql("SELECT 1")
+            body, seconds = await timed_query(http)
+        assert seconds < BOUND, f"the query took {seconds:.2f} s to fail"
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+        assert "QueuePool" not in str(body)
+        await assert_serves(http)

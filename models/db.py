@@ -66,7 +66,7 @@ def make_engine(
     plain = url if isinstance(url, str) else url.render_as_string(hide_password=False)
     url = make_url(async_url(plain))
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
@@ -82,6 +82,7 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
+        hide_parameters=True,  # bound values (emails, hashes, token keys) never reach an error or a log
         connect_args=connect_args,
     )
     if ping_timeout is not None:

@@ -26,8 +26,7 @@ class Live:
     async def start(self, url: URL) -> None:
         """On PostgreSQL (the URL of the app's engine), listen for every process's events."""
         if url.get_backend_name() == "postgresql":
-            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.listener = Listener(dsn, self.broadcaster)
+            self.listener = Listener(url, self.broadcaster)
             self.listener.start()
 
     async def stop(self) -> None:

@@ -8,7 +8,7 @@
 # Every setting, one line a group:
 #
 #   Database:    DATABASE_URL, DATABASE_ECHO, DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW
-#   Outages:     DATABASE_CONNECT_TIMEOUT_SECONDS, DATABASE_PING_TIMEOUT_SECONDS,
+#   Outages:     DATABASE_CONNECT_TIMEOUT_SECONDS, DATABASE_PING_TIMEOUT_SECONDS, DATABASE_POOL_TIMEOUT_SECONDS,
 #                DATABASE_STATEMENT_TIMEOUT_SECONDS, READINESS_TIMEOUT_SECONDS, LISTENER_PROBE_SECONDS
 #   Operations:  SHUTDOWN_TIMEOUT_SECONDS (keep it below `docker stop`'s grace period, 10 s by
 #                default: `docker stop -t`, or compose's stop_grace_period), METRICS, LOG_FORMAT, LOG_LEVEL

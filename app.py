@@ -64,7 +64,11 @@ class Settings(BaseSettings):
     # it is handed out, and a statement end, within these; past them a request fails with DATABASE_UNAVAILABLE.
     database_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     database_ping_timeout_seconds: float = Field(default=0.5, gt=0)
-    database_statement_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long a request waits for a pooled connection when all are in use (SQLAlchemy's default is 30 s).
+    database_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    # Also what a partition costs a connection used within the last second (only idler ones are pinged), twice
+    # (the statement, then its rollback): every statement of this API takes milliseconds, a wide margin still.
+    database_statement_timeout_seconds: float = Field(default=1.5, gt=0)
     # The LISTEN connection (PostgreSQL) sends its LISTEN again this often, to find out that it was cut without a
     # word (a partition); it must answer within DATABASE_CONNECT_TIMEOUT_SECONDS, or it is made again.
     listener_probe_seconds: float = Field(default=15.0, gt=0)
@@ -196,6 +200,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             max_overflow=settings.database_max_overflow,
             connect_timeout=settings.database_connect_timeout_seconds,
             ping_timeout=settings.database_ping_timeout_seconds,
+            pool_timeout=settings.database_pool_timeout_seconds,
             statement_timeout=settings.database_statement_timeout_seconds,
         )
         observe(engine)
@@ -261,7 +266,9 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
         """A socket's context: anonymous until `connection_init` brings a token; each operation runs with a
         copy that has a session of its own (see `web.websocket`), so this one's is never used."""
         maker = websocket.app.state.sessionmaker
-        return context(maker, Db(maker()), tokens.caller(None, secret=secret))
+        socket = context(maker, Db(maker()), tokens.caller(None, secret=secret))
+        socket.request = websocket  # its client address, for the sign-in rate limit
+        return socket
 
     app = FastAPI(
         title="Cheeseshop",

@@ -29,8 +29,7 @@ class Live:
         """On PostgreSQL (the URL of the app's engine), listen for every process's events."""
         RUNNING.add(self)
         if url.get_backend_name() == "postgresql":
-            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.listener = Listener(dsn, self.broadcaster, probe_every=self.probe_every, timeout=self.timeout)
+            self.listener = Listener(url, self.broadcaster, probe_every=self.probe_every, timeout=self.timeout)
             self.listener.start()
 
     async def go_away(self) -> None:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import asyncpg
+from sqlalchemy.engine import URL
 
 from live.broadcaster import Broadcaster
 from live.events import CHANNEL, ReleasePublished
@@ -15,6 +16,14 @@ log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "cheeseshop-listener"  # how the connection shows in pg_stat_activity
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 5.0  # seconds between attempts to connect again, doubling up to the bound
+# Options of SQLAlchemy's asyncpg dialect that its own connect takes out before it calls `asyncpg.connect`.
+DIALECT_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn")
+
+
+def connect_args(url: URL) -> dict[str, Any]:
+    """`asyncpg.connect`'s arguments for the engine's URL, read by the engine's dialect, query options included."""
+    _, kwargs = url.set(drivername="postgresql+asyncpg").get_dialect()().create_connect_args(url)
+    return {name: value for name, value in kwargs.items() if name not in DIALECT_ONLY}
 
 
 class Listener:
@@ -25,11 +34,11 @@ class Listener:
     listeners); subscribers see the events published after it is back.
     """
 
-    def __init__(self, dsn: str, broadcaster: Broadcaster, *, probe_every: float, timeout: float) -> None:
+    def __init__(self, url: URL, broadcaster: Broadcaster, *, probe_every: float, timeout: float) -> None:
         """A connection cut without a word (a partition) is only found by using it: every `probe_every` seconds
         the LISTEN is sent again (a no-op, so the backend's last statement in pg_stat_activity stays the LISTEN),
         which must answer within `timeout`, as connecting must."""
-        self.dsn, self.broadcaster = dsn, broadcaster
+        self.connect_args, self.broadcaster = connect_args(url), broadcaster
         self.probe_every, self.timeout = probe_every, timeout
         self.connected = False  # listening now: a NOTIFY sent from here on reaches the broadcaster
         self._task: asyncio.Task[None] | None = None
@@ -63,12 +72,16 @@ class Listener:
                 log.warning("release listener is not connected (%s); trying again in %.1f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
+            except Exception:  # a bug must not end the listener without a word: log it whole and go on
+                log.exception("release listener failed; trying again in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
 
     async def _listen(self) -> None:
         """Listen until the connection is lost."""
-        connection = await asyncpg.connect(
-            self.dsn, timeout=self.timeout, server_settings={"application_name": APPLICATION_NAME}
-        )
+        options = {**self.connect_args, "timeout": self.timeout}
+        options["server_settings"] = {**options.get("server_settings", {}), "application_name": APPLICATION_NAME}
+        connection = await asyncpg.connect(**options)
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
         try:

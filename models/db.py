@@ -2,6 +2,7 @@
 
 import asyncio
 import functools
+import time
 from collections import namedtuple
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -22,6 +23,10 @@ T = TypeVar("T")
 AnyRow = Any
 Params = Mapping[str, Any]
 Maker = async_sessionmaker[AsyncSession]
+# A pooled connection is pinged before it is handed out only after sitting idle this long: one just checked in
+# was alive a moment ago, and a ping per request is a round trip per request.
+PING_AFTER_IDLE_SECONDS = 1.0
+CHECKED_IN_AT = "checked_in_at"  # the key, on a pool entry's `info`, of when it last went back to the pool
 
 ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -58,6 +63,7 @@ def make_engine(
     max_overflow: int = 10,
     connect_timeout: float | None = None,
     ping_timeout: float | None = None,
+    pool_timeout: float = 30.0,
     statement_timeout: float | None = None,
 ) -> AsyncEngine:
     """An engine for the URL. The timeouts apply to PostgreSQL, the only one behind a network; None: no bound
@@ -65,7 +71,7 @@ def make_engine(
     plain = url if isinstance(url, str) else url.render_as_string(hide_password=False)
     url = make_url(async_url(plain))
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
@@ -76,20 +82,35 @@ def make_engine(
         connect_args["command_timeout"] = statement_timeout
         connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout * 1000))}
     engine = create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, connect_args=connect_args
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        hide_parameters=True,  # bound values (emails, hashes, token keys) never reach an error or a log
+        connect_args=connect_args,
     )
     if ping_timeout is not None:
+        event.listen(engine.sync_engine, "checkin", _checked_in)
         event.listen(engine.sync_engine, "checkout", functools.partial(_ping, timeout=ping_timeout))
     return engine
 
 
-def _ping(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Any, *, timeout: float) -> None:
-    """Hand out a pooled connection only once it has answered, within `timeout`; otherwise the pool opens another.
+def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[CHECKED_IN_AT] = time.monotonic()
+
+
+def _ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any, *, timeout: float) -> None:
+    """Hand out a pooled connection that sat idle only once it has answered, within `timeout`; otherwise the pool
+    opens another. A new connection, or one back in the pool for less than `PING_AFTER_IDLE_SECONDS`, goes as is.
 
     SQLAlchemy's `pool_pre_ping` waits as long as any statement may (the statement timeout) and costs three round
     trips (BEGIN, the ping, ROLLBACK); one empty statement with a short bound finds a dead or cut-off connection
     fast. Raising DisconnectionError makes the pool drop this connection and connect anew.
     """
+    checked_in_at = record.info.get(CHECKED_IN_AT)
+    if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+        return
     try:
         await_only(dbapi_connection.driver_connection.fetchrow(";", timeout=timeout))
     except Exception as error:

@@ -1,15 +1,19 @@
 """The subscription behind `releasePublished`."""
 
 import functools
+import logging
 from collections.abc import AsyncGenerator
 
 from strawberry.types.nodes import SelectedField, Selection
 
 from loaders import Loaders
 from models.db import AnyRow, Db, Maker
+from models.outage import database_unavailable
 from resolvers.names import normalize_name
 from schema.context import Info
 from schema.release import Release
+
+log = logging.getLogger(__name__)
 
 
 async def release_published(info: Info, package: str | None = None) -> AsyncGenerator[Release, None]:
@@ -26,7 +30,16 @@ async def release_published(info: Info, package: str | None = None) -> AsyncGene
     reads = reads_below(info.selected_fields[0].selections)
     async with ctx.live.broadcaster.subscribe(wanted) as subscriber:
         async for delivery in subscriber.events():
-            row = await delivery.shared(functools.partial(release_row, ctx.sessionmaker, delivery.event.release_id))
+            try:
+                row = await delivery.shared(functools.partial(release_row, ctx.sessionmaker, delivery.event.release_id))
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                # A blip loses this event, not the stream: the next one is read again.
+                log.warning(
+                    "release %s not delivered: the database is unavailable: %r", delivery.event.release_id, error
+                )
+                continue
             if row is None:  # deleted since it was published
                 continue
             if not reads:

@@ -22,6 +22,15 @@ class Caller:
     key: str | None = None
     problem: str | None = None
     refused: bool = False
+    expires_at: datetime | None = None  # a socket signed in once checks it again for each operation
+
+
+def now() -> datetime:
+    """The time that expiry is measured against after sign-in (a test may move it)."""
+    return datetime.now(UTC)
+
+
+EXPIRED = "The token has expired; sign in again."
 
 
 def issue(user_id: int, key: str, *, secret: str, lifetime: timedelta) -> str:
@@ -43,7 +52,7 @@ def caller(authorization: str | None, *, secret: str) -> Caller:
             token.strip(), secret, algorithms=[ALGORITHM], options={"require": ["sub", "key", "exp", "iat"]}
         )
     except jwt.ExpiredSignatureError:
-        return Caller(None, problem="The token has expired; sign in again.", refused=True)
+        return Caller(None, problem=EXPIRED, refused=True)
     except jwt.InvalidTokenError:
         return Caller(None, problem=INVALID, refused=True)
     subject, key = claims["sub"], claims["key"]
@@ -51,4 +60,5 @@ def caller(authorization: str | None, *, secret: str) -> Caller:
         return Caller(None, problem=INVALID, refused=True)
     if not (isinstance(key, str) and 0 < len(key) <= 64):
         return Caller(None, problem=INVALID, refused=True)
-    return Caller(int(subject), key)
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+    return Caller(int(subject), key, expires_at=expires_at)

@@ -21,5 +21,7 @@ class RejectRefusedTokens(SchemaExtension):
         ctx = context.context
         if ctx.token_refused and context.operation_type is not OperationType.MUTATION:
             error = Unauthenticated(ctx.auth_problem or "The token is not valid; sign in again.")
+            if context.operation_type is OperationType.SUBSCRIPTION:
+                raise error  # a subscription's stream ignores a result set here, and answers what this raises
             context.result = ExecutionResult(data=None, errors=[error])
         yield

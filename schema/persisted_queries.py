@@ -7,13 +7,17 @@ full: the document cache, validation, every limit and the executor.
 
 import logging
 import re
-import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
+from models import activity
+from models.db import Db
 from models.document import sha256_of
+from models.outage import UNAVAILABLE_MESSAGE, database_unavailable
 from schema.context import Context
 
 log = logging.getLogger(__name__)
@@ -78,27 +82,27 @@ class PersistedQueries(SchemaExtension):
             _not_cached(ctx, error)
             raise
         except Exception as error:  # the database failed: never its message, which may carry SQL
-            request_id = uuid.uuid4().hex
-            log.error("request %s failed", request_id, exc_info=error)
-            raise GraphQLError(
-                "Internal server error.", extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-            ) from None
+            raise _failed(error) from None
         yield
 
     async def _resolve(self, ctx: Context) -> None:
+        async with _documents_db(ctx) as db:
+            await self._resolve_with(ctx, db)
+
+    async def _resolve_with(self, ctx: Context, db: Db) -> None:
         context = self.execution_context
         persisted = (context.operation_extensions or {}).get("persistedQuery")
         only_trusted = ctx.settings.trusted_documents_only
         text = context.query or None
         if persisted is None:
             if only_trusted and text is not None:
-                found = await ctx.documents.find(ctx.db, sha256_of(text), trusted=True)
+                found = await ctx.documents.find(db, sha256_of(text), trusted=True)
                 if found is None or not found.trusted:
                     raise not_allowed("this query text is not registered.")
             return
         sha256 = requested_hash(persisted)
         if text is None:
-            found = await ctx.documents.find(ctx.db, sha256, trusted=only_trusted)
+            found = await ctx.documents.find(db, sha256, trusted=only_trusted)
             if found is None or (only_trusted and not found.trusted):
                 raise not_allowed("no registered document has this hash.") if only_trusted else not_found()
             context.query = found.text
@@ -108,7 +112,7 @@ class PersistedQueries(SchemaExtension):
                 "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query text.",
                 "PERSISTED_QUERY_HASH_MISMATCH",
             )
-        found = await ctx.documents.find(ctx.db, sha256, trusted=only_trusted)
+        found = await ctx.documents.find(db, sha256, trusted=only_trusted)
         if only_trusted and (found is None or not found.trusted):
             raise not_allowed("this query text is not registered.")
         if found is None:
@@ -120,9 +124,36 @@ class PersistedQueries(SchemaExtension):
         if self._to_store is not None and context.query is not None and not context.pre_execution_errors:
             ctx: Context = context.context
             try:
-                await ctx.documents.store(ctx.db, self._to_store, context.query)
+                async with _documents_db(ctx) as db:
+                    await ctx.documents.store(db, self._to_store, context.query)
             except Exception:  # the text still runs; the client sends it again next time
                 log.exception("could not store persisted query %s", self._to_store)
+
+
+@asynccontextmanager
+async def _documents_db(ctx: Context) -> AsyncIterator[Db]:
+    """The request's own `Db` over HTTP; over a socket a short session, so a subscription holds no connection."""
+    if not isinstance(ctx.request, WebSocket):
+        yield ctx.db
+        return
+    db = Db(ctx.sessionmaker())
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+def _failed(error: Exception) -> GraphQLError:
+    """The error for a document lookup that failed, under the request's id: an outage, or a bug."""
+    request_id = activity.request_id()
+    if database_unavailable(error):
+        log.warning("request %s: the database is unavailable: %r", request_id, error)
+        failure = PersistedQueryError(UNAVAILABLE_MESSAGE, "DATABASE_UNAVAILABLE", status=503)
+    else:
+        log.error("request %s failed", request_id, exc_info=error)
+        failure = PersistedQueryError("Internal server error.", "INTERNAL_SERVER_ERROR", status=500)
+    failure.extensions = {**(failure.extensions or {}), "requestId": request_id}
+    return failure
 
 
 def _not_cached(ctx: Context, error: PersistedQueryError) -> None:

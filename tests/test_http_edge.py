@@ -322,3 +322,18 @@ async def test_a_websocket_upgrade_without_graphql_transport_ws_is_refused_befor
     assert [message["type"] for message in sent] == ["websocket.close"]
     assert sent[0]["code"] == 1002
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_subscription_over_http_is_a_400_that_names_the_websocket(
+    client: GraphQLClient, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = "subscription { releasePublished { version } }"
+    if method == "GET":
+        response = await client.http.get("/graphql", params={"query": document})
+    else:
+        response = await client.http.post("/graphql", json={"query": document})
+    message = refused(response, 400, "BAD_REQUEST")
+    assert "graphql-transport-ws" in message
+    assert "/graphql" in message
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]

@@ -17,6 +17,8 @@ from sqlalchemy import make_url
 from app import create_app
 from live.events import CHANNEL, ReleasePublished
 from live.hub import Live
+from models import db
+from models.db import make_engine
 from tests.conftest import settings_for_tests
 from tests.tcp_proxy import TcpProxy
 
@@ -29,6 +31,12 @@ PROBE = 0.2  # LISTENER_PROBE_SECONDS here
 # Seconds the listener may take to listen again once the database is back: its longest wait between attempts
 # (5 s), one connection (DATABASE_CONNECT_TIMEOUT_SECONDS, 1 s), and room for a busy machine.
 RELISTEN_BOUND = 8.0
+
+
+@pytest.fixture(autouse=True)
+def ping_every_idle_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection that served the last request is pinged too, as one that sat idle through the cut would be."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -178,3 +186,53 @@ async def test_after_a_partition_the_listener_listens_again(
     await proxy.forward()
     await listening(live, True, within=RELISTEN_BOUND)
     await assert_delivers(live, postgres_database, 2)
+
+
+async def test_a_request_that_finds_the_pool_in_use_fails_fast_as_unavailable(postgres_database: str) -> None:
+    settings = settings_for_tests(
+        database_url=postgres_database,
+        database_pool_size=1,
+        database_max_overflow=0,
+        database_pool_timeout_seconds=0.2,
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        await assert_serves(http)
+        engine = app.state.sessionmaker.kw["bind"]
+        async with engine.connect() as held:  # the pool's one connection
+            await held.exec_driver_sql("SELECT 1")
+            body, seconds = await timed_query(http)
+        assert seconds < BOUND, f"the query took {seconds:.2f} s to fail"
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+        assert "QueuePool" not in str(body)
+        await assert_serves(http)
+
+
+async def test_only_a_connection_idle_past_the_bound_is_pinged(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pings: list[str] = []
+    fetchrow = asyncpg.Connection.fetchrow
+
+    async def counted(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        pings.extend([query] if query == ";" else [])
+        return await fetchrow(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "fetchrow", counted)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 60.0)
+    engine = make_engine(postgres_database, pool_size=1, max_overflow=0, ping_timeout=0.5)
+    try:
+        for _ in range(3):  # new, then back in the pool a moment ago
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        assert pings == []
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it had sat idle past the bound
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        assert pings == [";"]
+    finally:
+        await engine.dispose()

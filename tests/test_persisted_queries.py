@@ -348,3 +348,17 @@ def test_documents_add_on_a_database_without_the_table_says_to_migrate(tmp_path:
     assert result.returncode != 0
     assert "is it migrated?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_allow_list_mode_answers_a_database_outage_as_unavailable_under_the_request_id(
+    replica: Http, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refused(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError("the database is away")
+
+    monkeypatch.setattr(models.document.Documents, "find", refused)
+    async with replica(trusted_documents_only=True) as http:
+        response = await post(http, QUERY, accept="application/graphql-response+json")
+    assert response.status_code == 503
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "DATABASE_UNAVAILABLE", "requestId": response.headers["x-request-id"]}

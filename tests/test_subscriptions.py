@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import models
 from app import create_app
 from models.db import Maker
-from resolvers import release_mutations, tokens
+from resolvers import release_mutations, subscriptions, tokens
 from tests import factories
 from tests.conftest import TEST_SECRET, settings_for_tests
 from tests.live import Socket, served, socket_to
@@ -138,3 +138,29 @@ async def test_fields_below_the_release_read_in_a_session_closed_after_the_event
         assert event["payload"]["data"]["releasePublished"]["package"]["releaseCount"] == 2
         await asyncio.sleep(0.1)
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_failed_read_of_one_event_leaves_the_stream_open_for_the_next(
+    sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await maintainer_token(sessionmaker, "cheese")
+    app = create_app(settings_for_tests(), sessionmaker=sessionmaker)
+    reads = 0
+    release_row = subscriptions.release_row
+
+    async def failing_once(maker: Maker, release_id: int) -> Any:
+        nonlocal reads
+        reads += 1
+        if reads == 1:
+            raise ConnectionResetError("the database went away")
+        return await release_row(maker, release_id)
+
+    monkeypatch.setattr(subscriptions, "release_row", failing_once)
+    async with served(app) as port, socket_to(port) as socket:
+        await socket.init()
+        await subscribed(socket, "all")
+        await publish(port, token, "cheese", "1.0")
+        await publish(port, token, "cheese", "2.0")
+        event = await socket.receive()
+        assert event["type"] == "next", event
+        assert event["payload"]["data"]["releasePublished"]["version"] == "2.0"

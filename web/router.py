@@ -11,20 +11,26 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Request, WebSocket
 from fastapi.routing import APIWebSocketRoute
 from starlette.responses import HTMLResponse, Response
+from strawberry.exceptions import MissingQueryError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from schema.context import Context
 from web.media import GRAPHQL_RESPONSE, JSON, REQUEST_TYPES, answer_type, content_type, error_response
 from web.websocket import SocketAdapter, TransportWsHandler, serve_socket, sign_in
 
+SUBSCRIPTIONS_ARE_SOCKETS = (
+    f"Subscriptions are not served over HTTP: open a WebSocket to /graphql with the {GRAPHQL_TRANSPORT_WS_PROTOCOL} "
+    "protocol."
+)
 # What `process_result` decided for the answer it built; `run` applies it to the response.
 ANSWER_STATUS = "graphql_answer_status"
 
@@ -85,6 +91,38 @@ class EdgeRouter(GraphQLRouter[Context, None]):
             response.status_code = status
             response.headers["content-type"] = content_type(accepted)
         return response
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, without subscriptions: over HTTP they would run once and fail; they are the socket's."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed -= {OperationType.QUERY}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTIONS_ARE_SOCKETS) from None
+            raise HTTPException(400, error.as_http_error_reason(request_adapter.method)) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
 
     async def websocket_endpoint(self, websocket: WebSocket) -> None:
         async def run(context: Context) -> None:

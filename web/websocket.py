@@ -30,6 +30,7 @@ from loaders import Loaders
 from models.db import Db
 from resolvers import tokens
 from schema.context import Context
+from schema.persisted_queries import PersistedQueryError
 
 TRY_AGAIN_LATER = 1013  # the WebSocket close code for a server at capacity; clients retry it with a backoff
 
@@ -119,7 +120,11 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # Strawberry's own, but with the operation's context: a subscription replaces its session per event.
         db = Db(self.context.sessionmaker())
-        context = dataclasses.replace(self.context, db=db, loaders=Loaders(db))
+        context = dataclasses.replace(self.context, db=db, loaders=Loaders(db), revealed_user_ids=set())
+        expires_at = context.viewer_expires_at
+        if expires_at is not None and tokens.now() >= expires_at:  # refused as over HTTP, where it is read anew
+            context.viewer_id, context.viewer_key, context.token_refused = None, None, True
+            context.auth_problem = tokens.EXPIRED
         try:
             result_source = await self.schema.stream(
                 operation.query,
@@ -133,6 +138,8 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await operation.send_operation_message(CompleteMessage(id=operation.id, type="complete"))
         except _OperationStreamClosed:
             return
+        except PersistedQueryError as error:  # refused before it ran, as over HTTP: the client's to read
+            await operation.send_initial_errors([error])
         except Exception as error:
             await self.handle_task_exception(error)
             with suppress(Exception):
@@ -159,6 +166,7 @@ def sign_in(context: Context) -> None:
     if caller.refused:
         raise ConnectionRejectionError()
     context.viewer_id, context.viewer_key, context.auth_problem = caller.user_id, caller.key, caller.problem
+    context.viewer_expires_at = caller.expires_at
 
 
 async def serve_socket(

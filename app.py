@@ -429,11 +429,23 @@ def serve_app(args: argparse.Namespace) -> None:
         # Read by prometheus_client when it is imported, which each worker does anew after this.
         made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cheeseshop-metrics-")
     configure_logging(settings.log_format, settings.log_level)
+    if args.workers > 1 and settings.embedded:
+        # Workers start together: the embedded database is built (and seeded) once, here, before any of them
+        # would race another to create the same tables.
+        asyncio.run(_prepare_embedded_once(settings))
     try:
         _run_uvicorn(args, settings)
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
+
+
+async def _prepare_embedded_once(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        await prepare_embedded(engine, demo_data=bool(settings.demo_data))
+    finally:
+        await engine.dispose()
 
 
 def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from fastapi import FastAPI, Request, WebSocket
+from fastapi import FastAPI, Request, Response, WebSocket
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import URL, make_url
@@ -253,12 +253,15 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             token_refused=caller.refused,
         )
 
-    async def get_context(request: Request) -> AsyncIterator[Context]:
+    @asynccontextmanager
+    async def request_context(request: Request, response: Response) -> AsyncIterator[Context]:
         caller = tokens.caller(request.headers.get("authorization"), secret=secret)
         maker = request.app.state.sessionmaker
         db = Db(maker())
         try:
-            yield context(maker, db, caller)
+            yielded = context(maker, db, caller)
+            yielded.request, yielded.response = request, response
+            yield yielded
         finally:
             await db.close()
 
@@ -291,7 +294,7 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             schema,
             max_json_depth=settings.max_json_depth,
             graphiql_dir=GRAPHIQL_DIR,
-            context_getter=get_context,  # FastAPI runs a generator as a yield dependency
+            request_context=request_context,
             graphql_ide="graphiql" if settings.graphiql else None,
             socket_context=socket_context,
             max_connections=settings.max_websocket_connections,

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Request, WebSocket
-from fastapi.routing import APIWebSocketRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.fastapi import GraphQLRouter
@@ -33,6 +34,10 @@ SUBSCRIPTIONS_ARE_SOCKETS = (
 )
 # What `process_result` decided for the answer it built; `run` applies it to the response.
 ANSWER_STATUS = "graphql_answer_status"
+# The response an operation may add headers to (`Context.response`), merged into the answer by strawberry.
+SUB_RESPONSE = "graphql_sub_response"
+# A request's context, entered for the request and left once its answer is built.
+RequestContext = Callable[[Request, Response], AbstractAsyncContextManager[Context]]
 
 
 class EdgeRouter(GraphQLRouter[Context, None]):
@@ -54,6 +59,7 @@ class EdgeRouter(GraphQLRouter[Context, None]):
         *,
         max_json_depth: int,
         graphiql_dir: Path,
+        request_context: RequestContext,
         socket_context: Callable[[WebSocket], Context],
         max_connections: int,
         connection_init_seconds: float,
@@ -68,13 +74,30 @@ class EdgeRouter(GraphQLRouter[Context, None]):
             **kwargs,
         )
         self.max_json_depth, self.graphiql_dir = max_json_depth, graphiql_dir
+        self.request_context = request_context
         self.socket_context, self.max_connections = socket_context, max_connections
-        # Strawberry's WebSocket route builds its context with the HTTP context getter, which reads a request
-        # body; a socket gets a context of its own, built without one.
-        self.routes[:] = [route for route in self.routes if not isinstance(route, APIWebSocketRoute)]
+        # Strawberry's routes take their context as a FastAPI yield dependency: solving it was about a quarter
+        # of a small query's time (bench/README.md), and its sub-response is one attribute shared by all requests
+        # in flight. This route's only parameter is the request; it builds each request's context and
+        # sub-response itself. Strawberry's WebSocket route builds the context with the HTTP getter, which reads
+        # a body; a socket gets a context of its own.
+        self.routes[:] = [route for route in self.routes if not isinstance(route, APIRoute | APIWebSocketRoute)]
+        self.add_api_route("", self.http_endpoint, methods=["GET", "POST"])
         self.add_api_websocket_route("", self.websocket_endpoint)
         # Any other method gets the same kind of answer as any other refused request, not FastAPI's `detail`.
         self.add_api_route("", refuse_method, methods=["PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
+
+    async def http_endpoint(self, request: Request) -> Response:
+        sub_response = Response()
+        del sub_response.headers["content-length"]  # what FastAPI's dependency response is: no body, no status
+        sub_response.status_code = None  # type: ignore[assignment]  # strawberry answers 200 unless it is set
+        setattr(request.state, SUB_RESPONSE, sub_response)
+        async with self.request_context(request, sub_response) as context:
+            return await self.run(request, context, None)
+
+    async def get_sub_response(self, request: Request) -> Response:
+        sub_response: Response = getattr(request.state, SUB_RESPONSE)
+        return sub_response
 
     async def run(  # type: ignore[override]  # one signature for what the base class spells as two overloads
         self, request: Request, context: Context = UNSET, root_value: None = UNSET

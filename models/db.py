@@ -148,6 +148,13 @@ class Db:
         self.session, self._lock, self._closed = session, asyncio.Lock(), False
         # The session's connection in its current transaction, for reads; a unit of work ends that transaction.
         self._connection: AsyncConnection | None = None
+        # On PostgreSQL, reads outside a transaction go through a connection of their own in autocommit: a
+        # transaction around them would cost two round trips (BEGIN, ROLLBACK) and buy nothing, since under READ
+        # COMMITTED each statement sees its own snapshot either way. It gives its connection back before the
+        # session takes one, so a request never holds two.
+        self._reader: AsyncConnection | None = None
+        bind = session.bind
+        self._reads_engine = bind if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql" else None
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[AsyncSession]:
@@ -160,22 +167,52 @@ class Db:
 
     async def rows(self, stmt: Executable, params: Params | None = None) -> list[AnyRow]:
         async with self._turn() as session:
-            # Through the session's connection, in its transaction: a Core statement has no use for the ORM's
-            # execution path, which costs more than the statement on a small page.
-            if self._connection is None:
-                self._connection = await session.connection()
-            return records(await self._connection.execute(stmt, params))
+            # Straight through a connection: a Core statement has no use for the ORM's execution path, which
+            # costs more than the statement on a small page.
+            return records(await (await self._read_connection(session)).execute(stmt, params))
+
+    async def _read_connection(self, session: AsyncSession) -> AsyncConnection:
+        """The session's connection while its transaction is open (a read then sees what it wrote), else the
+        autocommit reader on PostgreSQL, made at the first read."""
+        if self._connection is not None:
+            return self._connection
+        if self._reads_engine is not None and not session.in_transaction():
+            if self._reader is None:
+                reader = await self._reads_engine.connect()
+                try:
+                    self._reader = await reader.execution_options(isolation_level="AUTOCOMMIT")
+                except BaseException:
+                    await reader.close()
+                    raise
+            return self._reader
+        self._connection = await session.connection()
+        return self._connection
+
+    async def _release_reader(self) -> None:
+        """Give the reader's connection back, before the session takes one."""
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.close()
 
     async def first(self, stmt: Executable, params: Params | None = None) -> AnyRow | None:
         found = await self.rows(stmt, params)
         return found[0] if found else None
 
+    async def value(self, stmt: Executable, params: Params | None = None) -> Any:
+        """The first column of the first row, or None."""
+        found = await self.rows(stmt, params)
+        return found[0][0] if found else None
+
     async def scalars(self, stmt: Select[T], params: Params | None = None) -> Sequence[T]:
+        """ORM objects, in the session's transaction: what a unit of work may go on to change."""
         async with self._turn() as session:
+            await self._release_reader()
             return (await session.scalars(stmt, params)).all()
 
     async def scalar(self, stmt: Select[T], params: Params | None = None) -> T | None:
+        """One ORM object (or value), in the session's transaction."""
         async with self._turn() as session:
+            await self._release_reader()
             result: T | None = await session.scalar(stmt, params)
             return result
 
@@ -183,6 +220,7 @@ class Db:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits when the block ends, rolls everything back when it raises."""
         async with self._turn() as session:
+            await self._release_reader()
             try:
                 if session.get_bind().dialect.name == "sqlite":
                     # Take SQLite's write lock now, not at the first write: its writers then queue up the way
@@ -199,10 +237,16 @@ class Db:
     async def rollback(self) -> None:
         """End the session's transaction with nothing of it kept, after a failure outside a unit of work."""
         async with self._turn() as session:
-            await session.rollback()
-            self._connection = None
+            try:
+                await self._release_reader()  # a failed statement may have cut its connection too
+            finally:
+                await session.rollback()
+                self._connection = None
 
     async def close(self) -> None:
         async with self._lock:
             self._closed = True
-            await self.session.close()
+            try:
+                await self._release_reader()
+            finally:
+                await self.session.close()

@@ -40,10 +40,10 @@ async def connection(
 
     async def count() -> int:
         if counter is not None:
-            return await db.scalar(COUNTER, {"name": counter}) or 0
-        return await db.scalar(count_statement(stmt), bound) or 0
+            return await db.value(COUNTER, {"name": counter}) or 0
+        return await db.value(count_statement(stmt), bound) or 0
 
     async def outside() -> bool:
-        return bool(await db.scalar(outside_statement(stmt, page.shape), parameters))
+        return bool(await db.value(outside_statement(stmt, page.shape), parameters))
 
     return Connection.build(slice_, node, count, outside)

@@ -10,8 +10,9 @@ from typing import Any, cast
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util import await_only
 
 import app
 import loaders
@@ -21,6 +22,7 @@ from loaders.user import MaintainersByPackageIdLoader
 from models.db import Db, Maker
 from tests import factories
 from tests.conftest import GraphQLClient, settings_for_tests
+from tests.test_mutations import sign_up
 
 SECRET = "hunter2-at-/srv/cheeseshop/secret.py"
 
@@ -479,3 +481,45 @@ async def test_session_is_closed_when_a_resolver_rejects_its_arguments(
     assert len(made) == 1
     assert closed == made
     assert_nothing_left(await leftovers(engine, made))
+
+
+@pytest.fixture
+async def transaction_statements(engine: AsyncEngine) -> AsyncIterator[list[str]]:
+    """The BEGIN, COMMIT and ROLLBACK statements the driver sends (those its own logging sees)."""
+    sent: list[str] = []
+
+    def record(statement: str) -> None:
+        if statement.split()[0].upper() in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            sent.append(statement.split()[0].upper())
+
+    def watch(dbapi_connection: Any, _record: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if engine.dialect.name == "postgresql":
+            driver.add_query_logger(lambda query: record(query.query))
+        else:
+            await_only(driver.set_trace_callback(record))
+
+    event.listen(engine.sync_engine, "connect", watch)
+    await engine.dispose()  # connections made from here on are watched
+    yield sent
+    event.remove(engine.sync_engine, "connect", watch)
+
+
+async def test_a_query_runs_outside_a_transaction_and_a_mutation_inside_one(
+    client: GraphQLClient, session: AsyncSession, transaction_statements: list[str]
+) -> None:
+    """A read needs no transaction (under READ COMMITTED each statement sees a snapshot of its own either way);
+    on PostgreSQL one would cost two round trips per request."""
+    await seed_small_index(session)
+    transaction_statements.clear()
+    data = await client.query(
+        "{ packages(first: 3) { totalCount pageInfo { hasNextPage } edges { node { name maintainers { name } "
+        "releases(first: 2) { totalCount edges { node { version } } } } } } stats { packageCount } }"
+    )
+    assert data["packages"]["totalCount"] == 6
+    assert len(data["packages"]["edges"]) == 3
+    assert transaction_statements == []
+    await sign_up(client, "Ada")
+    # asyncpg sends its COMMIT by a path its query logger does not see; the BEGIN is what tells.
+    assert transaction_statements[:1] == ["BEGIN"]
+    assert (await client.query("{ users(first: 5) { totalCount } }"))["users"]["totalCount"] == 3

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BODY = json.dumps({"query": "{ __typename }"}).encode()
 REQUEST = (
@@ -31,13 +33,6 @@ REQUEST = (
     + f"Content-Length: {len(BODY)}\r\n\r\n".encode()
     + BODY
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def rate(source: Path, requests: int, env: dict[str, str]) -> float:

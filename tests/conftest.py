@@ -1,4 +1,5 @@
-"""Fixtures: a fresh database per test on SQLite and PostgreSQL, the HTTP client, and the SQL counter.
+"""Fixtures: a fresh database per test on SQLite and PostgreSQL (or one the migrations built), the HTTP client, and
+the SQL counter.
 
 PostgreSQL is migrated once per run into a database of the run's own (named after POSTGRES_TEST_URL's); each
 test then works on real connections, as the app does in production, and the tables are truncated afterwards.
@@ -140,6 +141,19 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A database built by the migrations alone, at the newest revision: a SQLite file migrated here, or the run's
+    PostgreSQL database (migrated once per run, and not emptied after the test)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        await upgrade(engine)
+    else:
+        engine = make_engine(request.getfixturevalue("postgres_database"))
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture

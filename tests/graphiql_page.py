@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, Page, Playwright, Route
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright's own browser download cannot reach its host here
 CHROMIUM_ARGS = [
@@ -27,6 +28,15 @@ def launch(playwright: Playwright) -> Browser:
     # A missing browser fails the test, locally and in CI alike: it is a prerequisite, not an option.
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)"
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for a test module's tests (import it there: it is a fixture)."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
 
 
 class GraphiQLPage:

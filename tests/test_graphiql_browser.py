@@ -6,10 +6,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.graphiql_page import graphiql, launch
+from tests.graphiql_page import browser, graphiql
 from tests.servers import serving
+
+__all__ = ["browser"]  # a fixture, imported to be used here
 
 PACKAGES = "{ packages(first: 3) { edges { node { name latestRelease { version } } } } }"
 REGISTER = """mutation ($input: RegisterInput!) {
@@ -23,14 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("graphiql")
     with serving(folder, env={"PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "1024"}) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 def over_http(base: str, query: str, variables: dict[str, Any] | None = None) -> Any:

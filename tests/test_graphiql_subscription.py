@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, WebSocket
 
-from tests.graphiql_page import graphiql
-from tests.test_graphiql_browser import REGISTER, browser, server
+from tests.graphiql_page import browser, graphiql
+from tests.test_graphiql_browser import REGISTER, server
 
 __all__ = ["browser", "server"]  # the module's fixtures, shared
 

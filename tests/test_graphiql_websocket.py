@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, WebSocket, sync_playwright
+from playwright.sync_api import Browser, WebSocket
 
-from tests.graphiql_page import graphiql, launch
+from tests.graphiql_page import browser, graphiql
 from tests.servers import serving
+
+__all__ = ["browser"]  # a fixture, imported to be used here
 
 SOURCE = Path(__file__).resolve().parent.parent
 SUBSCRIPTION = "subscription { connectionAuthorization }"
@@ -24,14 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("echo")
     with serving(folder, asgi="tests.echo_server:app", env={"PYTHONPATH": str(SOURCE)}) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 def test_each_authorization_set_in_graphiql_opens_a_connection_that_carries_it(

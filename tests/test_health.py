@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import create_app
-from migrations.runner import head, upgrade
+from migrations.runner import head
 from models import Base
 from models.db import make_engine, make_sessionmaker
 from tests.conftest import settings_for_tests
@@ -24,18 +24,6 @@ async def ready(engine: AsyncEngine) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         return await http.get("/readyz")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-async def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A database at the newest revision: a SQLite file migrated here, or the run's migrated PostgreSQL one."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-        await upgrade(engine)
-    else:
-        engine = make_engine(request.getfixturevalue("postgres_database"))
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])

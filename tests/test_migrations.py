@@ -1,7 +1,6 @@
 """Migrations build exactly the models, on both databases."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from migrations.runner import alembic_config, current, head, upgrade
 from models import Base, outside_the_models
 from models.db import make_engine
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-async def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A database built by the migrations alone (PostgreSQL: the run's database, migrated once)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
-        await upgrade(engine)
-    else:
-        engine = make_engine(request.getfixturevalue("postgres_database"))
-    yield engine
-    await engine.dispose()
 
 
 def differences(conn: Connection) -> list[Any]:

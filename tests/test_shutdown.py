@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.live import socket_to
-from tests.server import Server
+from tests.servers import Server
 
 SUBSCRIPTION = "subscription { releasePublished { version } }"
 QUERY = json.dumps({"query": "query Slow { stats { packageCount } }"}).encode()
@@ -42,7 +42,7 @@ def read_answer(sock: socket.socket) -> bytes:
 
 
 def test_a_request_in_flight_is_answered_after_sigterm(tmp_path: Path, database_env: dict[str, str]) -> None:
-    with Server(tmp_path, SHUTDOWN_TIMEOUT_SECONDS="10", **database_env) as server:
+    with Server.with_test_settings(tmp_path, SHUTDOWN_TIMEOUT_SECONDS="10", **database_env) as server:
         sock = start_request(server.port)
         time.sleep(0.3)  # the server has read the headers: the request is in flight
         server.terminate()
@@ -60,7 +60,7 @@ def test_a_request_in_flight_is_answered_after_sigterm(tmp_path: Path, database_
 
 
 def test_a_request_that_outlives_the_bound_is_cut_and_the_process_still_exits(tmp_path: Path) -> None:
-    with Server(tmp_path, SHUTDOWN_TIMEOUT_SECONDS="1") as server:
+    with Server.with_test_settings(tmp_path, SHUTDOWN_TIMEOUT_SECONDS="1") as server:
         sock = start_request(server.port)
         time.sleep(0.3)
         started = time.monotonic()
@@ -76,7 +76,7 @@ def test_a_request_that_outlives_the_bound_is_cut_and_the_process_still_exits(tm
 async def test_sigterm_closes_an_open_subscription_with_going_away(
     tmp_path: Path, database_env: dict[str, str], workers: str
 ) -> None:
-    with Server(tmp_path, "--workers", workers, **database_env) as server:
+    with Server.with_test_settings(tmp_path, "--workers", workers, **database_env) as server:
         async with socket_to(server.port) as sock:
             await sock.init()
             await sock.subscribe("1", SUBSCRIPTION)

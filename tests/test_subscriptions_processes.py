@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,11 @@ from live.listener import APPLICATION_NAME
 from models.db import make_engine, make_sessionmaker
 from tests.conftest import TABLES, TEST_SECRET
 from tests.live import socket_to
+from tests.servers import free_port
 from tests.test_subscriptions import RELEASES, maintainer_token, publish
 
 pytestmark = pytest.mark.postgresql
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server import Server
+from tests.servers import Server
 
 REQUESTS = 40
 
@@ -35,7 +35,7 @@ def both_started(server: Server, within: float = 30) -> None:
 
 def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
     """Connections spread over both workers; each scrape, whichever worker answers it, sees all requests."""
-    with Server(tmp_path, "--workers", "2") as server:
+    with Server.with_test_settings(tmp_path, "--workers", "2") as server:
         both_started(server)
         for _ in range(REQUESTS):
             response = httpx.post(

@@ -82,7 +82,8 @@ class EdgeRouter(GraphQLRouter[Context, None]):
         # sub-response itself. Strawberry's WebSocket route builds the context with the HTTP getter, which reads
         # a body; a socket gets a context of its own.
         self.routes[:] = [route for route in self.routes if not isinstance(route, APIRoute | APIWebSocketRoute)]
-        self.add_api_route("", self.http_endpoint, methods=["GET", "POST"])
+        for method in ("GET", "POST"):  # a route each: one operation each in the OpenAPI document
+            self.add_api_route("", self.http_endpoint, methods=[method], name=f"graphql_{method.lower()}")
         self.add_api_websocket_route("", self.websocket_endpoint)
         # Any other method gets the same kind of answer as any other refused request, not FastAPI's `detail`.
         self.add_api_route("", refuse_method, methods=["PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)

@@ -4,7 +4,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from aiodataloader import DataLoader
-from sqlalchemy import BindParameter, Select, bindparam, func
+from sqlalchemy import Select, func
 
 from loaders.paging import Page, Slice, Where, window_parameters, window_slices, window_statement
 from models.db import AnyRow, Db
@@ -15,11 +15,6 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-# The keys of a batch, bound as one expanding parameter: a statement is built once and run for any batch.
-IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-PARENT_IDS: BindParameter[Any] = bindparam("parent_ids", expanding=True)
 
 
 class Loader(DataLoader[K, V]):

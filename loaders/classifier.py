@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 import models
 from loaders import columns
-from loaders.base import IDS, Loader, by_id, grouped
+from loaders.base import Loader, by_id, grouped
+from loaders.keys import keys_in
 from loaders.paging import Ordering
 from models.db import AnyRow
 
@@ -12,7 +13,7 @@ CLASSIFIERS_BY_NAME = Ordering("name", (models.Classifier.name, models.Classifie
 
 
 class ClassifierByIdLoader(Loader[int, AnyRow | None]):
-    statement = select(*columns.CLASSIFIER).where(models.Classifier.id.in_(IDS))
+    statement = select(*columns.CLASSIFIER).where(keys_in(models.Classifier.id))
 
     async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
         return by_id(await self.db.rows(self.statement, {"ids": ids}), ids)
@@ -26,7 +27,7 @@ class ClassifiersByPackageIdLoader(Loader[int, list[AnyRow]]):
         select(*columns.CLASSIFIER, _link.package_id.label("classified_package_id"))
         .select_from(models.package_classifiers)
         .join(models.Classifier, models.Classifier.id == _link.classifier_id)
-        .where(_link.package_id.in_(IDS))
+        .where(keys_in(_link.package_id))
         .order_by(models.Classifier.name, models.Classifier.id)
     )
 

@@ -7,13 +7,14 @@ from sqlalchemy import func, select
 
 import models
 from loaders import columns
-from loaders.base import IDS, PARENT_IDS, FilteredCountLoader, Loader, PageLoader, by_id, counts
+from loaders.base import FilteredCountLoader, Loader, PageLoader, by_id, counts
+from loaders.keys import PARENT_IDS, keys_in
 from loaders.paging import Ordering, Where
 from models.db import AnyRow
 
 
 class PackageByIdLoader(Loader[int, AnyRow | None]):
-    statement = select(*columns.PACKAGE).where(models.Package.id.in_(IDS))
+    statement = select(*columns.PACKAGE).where(keys_in(models.Package.id))
 
     async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
         return by_id(await self.db.rows(self.statement, {"ids": ids}), ids)
@@ -31,7 +32,7 @@ class PackagesByUserIdLoader(PackagePageLoader):
     children = (
         select(*columns.PACKAGE)
         .join(models.Maintainer, models.Maintainer.package_id == models.Package.id)
-        .where(models.Maintainer.user_id.in_(PARENT_IDS))
+        .where(keys_in(models.Maintainer.user_id, PARENT_IDS))
     )
     parent = models.Maintainer.user_id
 
@@ -53,7 +54,7 @@ class PackagesByClassifierIdLoader(PackagePageLoader):
     children = (
         select(*columns.PACKAGE)
         .join(models.package_classifiers, _link.package_id == models.Package.id)
-        .where(_link.classifier_id.in_(PARENT_IDS))
+        .where(keys_in(_link.classifier_id, PARENT_IDS))
     )
     parent = _link.classifier_id
 
@@ -69,7 +70,7 @@ class PackagesByClassifierIdLoader(PackagePageLoader):
 class PackageCountByUserIdLoader(Loader[int, int]):
     statement = (
         select(models.Maintainer.user_id, func.count())
-        .where(models.Maintainer.user_id.in_(IDS))
+        .where(keys_in(models.Maintainer.user_id))
         .group_by(models.Maintainer.user_id)
     )
 
@@ -79,7 +80,7 @@ class PackageCountByUserIdLoader(Loader[int, int]):
 
 class PackageCountByClassifierIdLoader(Loader[int, int]):
     statement = (
-        select(_link.classifier_id, func.count()).where(_link.classifier_id.in_(IDS)).group_by(_link.classifier_id)
+        select(_link.classifier_id, func.count()).where(keys_in(_link.classifier_id)).group_by(_link.classifier_id)
     )
 
     async def batch_load_fn(self, classifier_ids: list[int]) -> list[int]:

@@ -7,7 +7,8 @@ from sqlalchemy import Select, func, select
 
 import models
 from loaders import columns
-from loaders.base import IDS, PARENT_IDS, Loader, PageLoader, by_id, counts
+from loaders.base import Loader, PageLoader, by_id, counts
+from loaders.keys import PARENT_IDS, keys_in
 from loaders.paging import Ordering
 from loaders.release_filter import ReleaseWhere, filtered
 from models.db import AnyRow
@@ -20,11 +21,11 @@ RELEASES_LOWEST_FIRST = Ordering("lowest", (Release.version_key, Release.id))
 RELEASES_HIGHEST_FIRST = Ordering("highest", (Release.version_key, Release.id), descending=True)
 
 
-COUNTS = select(Release.package_id, func.count()).where(Release.package_id.in_(IDS)).group_by(Release.package_id)
+COUNTS = select(Release.package_id, func.count()).where(keys_in(Release.package_id)).group_by(Release.package_id)
 
 
 class ReleaseByIdLoader(Loader[int, AnyRow | None]):
-    statement = select(*columns.RELEASE).where(Release.id.in_(IDS))
+    statement = select(*columns.RELEASE).where(keys_in(Release.id))
 
     async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
         return by_id(await self.db.rows(self.statement, {"ids": ids}), ids)
@@ -33,7 +34,7 @@ class ReleaseByIdLoader(Loader[int, AnyRow | None]):
 class ReleasesByPackageIdLoader(PageLoader):
     """A package's releases, a page per package."""
 
-    children = select(*columns.RELEASE).where(Release.package_id.in_(PARENT_IDS))
+    children = select(*columns.RELEASE).where(keys_in(Release.package_id, PARENT_IDS))
     parent = Release.package_id
 
     def seen(self, rows: Iterable[AnyRow]) -> None:
@@ -67,7 +68,7 @@ class LatestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
             .over(partition_by=Release.package_id, order_by=(Release.created_at.desc(), Release.id.desc()))
             .label("position"),
         )
-        .where(Release.package_id.in_(IDS), Release.yanked.is_(False))
+        .where(keys_in(Release.package_id), Release.yanked.is_(False))
         .subquery()
     )
     statement = select(*columns.RELEASE).join(_newest, _newest.c.id == Release.id).where(_newest.c.position == 1)
@@ -93,7 +94,7 @@ class HighestReleaseByPackageIdLoader(Loader[int, AnyRow | None]):
             )
             .label("position"),
         )
-        .where(Release.package_id.in_(IDS), Release.yanked.is_(False))
+        .where(keys_in(Release.package_id), Release.yanked.is_(False))
         .subquery()
     )
     statement = select(*columns.RELEASE).join(_highest, _highest.c.id == Release.id).where(_highest.c.position == 1)

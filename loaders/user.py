@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 import models
 from loaders import columns
-from loaders.base import IDS, Loader, by_id, grouped
+from loaders.base import Loader, by_id, grouped
+from loaders.keys import keys_in
 from loaders.paging import Ordering
 from models.db import AnyRow
 
@@ -12,7 +13,7 @@ USERS_BY_NAME = Ordering("name", (models.User.name, models.User.id))
 
 
 class UserByIdLoader(Loader[int, AnyRow | None]):
-    statement = select(*columns.USER).where(models.User.id.in_(IDS))
+    statement = select(*columns.USER).where(keys_in(models.User.id))
 
     async def batch_load_fn(self, ids: list[int]) -> list[AnyRow | None]:
         return by_id(await self.db.rows(self.statement, {"ids": ids}), ids)
@@ -25,7 +26,7 @@ class MaintainersByPackageIdLoader(Loader[int, list[AnyRow]]):
         select(*columns.USER, models.Maintainer.package_id.label("maintained_package_id"))
         .select_from(models.Maintainer)
         .join(models.User, models.User.id == models.Maintainer.user_id)
-        .where(models.Maintainer.package_id.in_(IDS))
+        .where(keys_in(models.Maintainer.package_id))
         .order_by(models.User.name, models.User.id)
     )
 

@@ -1,12 +1,12 @@
 """The keys of a batch as one bound parameter: a statement is built once and run for any number of keys."""
 
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 IDS = "ids"
 PARENT_IDS = "parent_ids"
@@ -24,7 +24,7 @@ class KeysIn(ColumnElement[bool]):
     _is_implicitly_boolean = True  # a comparison: no `= 1` where a dialect lacks booleans
     type = Boolean()
     # What the statement cache tells apart: the column and the parameter's name.
-    _traverse_internals: ClassVar[Any] = [
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012  # SQLAlchemy's own declaration
         ("column", InternalTraversal.dp_clauseelement),
         ("name", InternalTraversal.dp_string),
     ]

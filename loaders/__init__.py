@@ -1,7 +1,12 @@
 """Per-request DataLoaders: one batched statement per relationship level, whatever the number of parents."""
 
+from collections.abc import Iterable
 from functools import cached_property
+from typing import Any
 
+from sqlalchemy import inspect
+
+import models
 from loaders.base import Loader
 from loaders.classifier import ClassifierByIdLoader, ClassifiersByPackageIdLoader
 from loaders.package import (
@@ -99,6 +104,22 @@ class Loaders:
     @cached_property
     def classifiers_by_package_id(self) -> ClassifiersByPackageIdLoader:
         return ClassifiersByPackageIdLoader(self)
+
+    def prime_committed(self, instances: Iterable[object]) -> None:
+        """Prime the by-id loaders with the model instances of a committed unit of work, those whose columns are
+        all loaded (they read as result rows do: by the model's attribute names)."""
+        by_model: dict[type[Any], Loader[int, Any]] = {
+            models.Package: self.package_by_id,
+            models.Release: self.release_by_id,
+            models.User: self.user_by_id,
+            models.Classifier: self.classifier_by_id,
+        }
+        instance: Any
+        for instance in instances:
+            loader = by_model.get(type(instance))
+            state = inspect(instance)
+            if loader is not None and not state.unloaded.intersection(state.mapper.column_attrs.keys()):
+                loader.prime(instance.id, instance)
 
     def clear_all(self) -> None:
         """Forget every cached value, after a write."""

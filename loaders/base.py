@@ -1,5 +1,6 @@
 """What every loader of the bundle shares: the request's `Db` and the bundle itself, for priming."""
 
+import asyncio
 from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
@@ -22,6 +23,15 @@ class Loader(DataLoader[K, V]):
         super().__init__()
         self.db: Db = loaders.db
         self.loaders = loaders
+
+    # aiodataloader hands every load of a key one future, cached for the request. A caller cancelled while it
+    # awaits it (graphql-core cancels the pending siblings of a non-null field that failed) would cancel it for
+    # every other caller of that key: each caller awaits a shield of its own instead.
+    def load(self, key: K) -> "asyncio.Future[V]":
+        return asyncio.shield(super().load(key))
+
+    def load_many(self, keys: Iterable[K]) -> "asyncio.Future[list[V]]":
+        return asyncio.shield(asyncio.gather(*(DataLoader.load(self, key) for key in keys)))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every batch a loader makes is measured; wrapped once per class, so a request pays no more than a call."""

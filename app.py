@@ -263,7 +263,12 @@ def create_app(settings: Settings, sessionmaker: Maker | None = None) -> FastAPI
             yielded.request, yielded.response = request, response
             yield yielded
         finally:
-            await db.close()
+            # The answer is built by now: a session that cannot close cleanly (its connection cut meanwhile, which
+            # SQLAlchemy has invalidated) must not replace it with an error.
+            try:
+                await db.close()
+            except Exception:
+                log.warning("closing a request's session failed", exc_info=True)
 
     def socket_context(websocket: WebSocket) -> Context:
         """A socket's context: anonymous until `connection_init` brings a token; each operation runs with a

@@ -5,7 +5,10 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql import coercions, roles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 IDS = "ids"
@@ -29,11 +32,16 @@ class KeysIn(ColumnElement[bool]):
         ("name", InternalTraversal.dp_string),
     ]
 
-    def __init__(self, column: ColumnElement[Any], name: str) -> None:
-        self.column, self.name = column, name
+    def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any], name: str) -> None:
+        self.column: ColumnElement[Any] = coercions.expect(roles.ExpressionElementRole, column)
+        self.name = name
+
+    @property
+    def _from_objects(self) -> list[FromClause]:  # the column's table belongs in the FROM, as with `.in_()`
+        return self.column._from_objects
 
 
-def keys_in(column: Any, name: str = IDS) -> KeysIn:
+def keys_in(column: ColumnElement[Any] | QueryableAttribute[Any], name: str = IDS) -> KeysIn:
     return KeysIn(column, name)
 
 

@@ -108,6 +108,10 @@ def _ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any, *, ti
     trips (BEGIN, the ping, ROLLBACK); one empty statement with a short bound finds a dead or cut-off connection
     fast. Raising DisconnectionError makes the pool drop this connection and connect anew.
     """
+    if dbapi_connection.driver_connection.is_closed():
+        # Its socket is known dead (the server ended it while a request held it): asking costs no round trip, and
+        # an autocommit reader is given back without a statement that would have found out.
+        raise DisconnectionError("the pooled connection was closed")
     checked_in_at = record.info.get(CHECKED_IN_AT)
     if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
         return

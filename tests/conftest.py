@@ -211,9 +211,11 @@ async def graphql_core_answer(context: Any) -> ExecutionResult:
         )
         return await result if isawaitable(result) else result
     finally:
-        REFERENCE_RUN.reset(token)
-        activity.current.reset(own_request)
-        await db.close()
+        try:
+            await db.close()  # still the reference run's
+        finally:
+            REFERENCE_RUN.reset(token)
+            activity.current.reset(own_request)
 
 
 def _comparable(result: ExecutionResult) -> tuple[str, list[str]]:

@@ -19,9 +19,9 @@ import loaders
 import models
 from loaders.classifier import ClassifiersByPackageIdLoader
 from loaders.user import MaintainersByPackageIdLoader
-from models.db import Db, Maker
+from models.db import Db, Maker, make_engine, make_sessionmaker
 from tests import factories
-from tests.conftest import GraphQLClient, settings_for_tests
+from tests.conftest import REFERENCE_RUN, GraphQLClient, settings_for_tests
 from tests.test_mutations import sign_up
 
 SECRET = "hunter2-at-/srv/cheeseshop/secret.py"
@@ -523,3 +523,36 @@ async def test_a_query_runs_outside_a_transaction_and_a_mutation_inside_one(
     # asyncpg sends its COMMIT by a path its query logger does not see; the BEGIN is what tells.
     assert transaction_statements[:1] == ["BEGIN"]
     assert (await client.query("{ users(first: 5) { totalCount } }"))["users"]["totalCount"] == 3
+
+
+@pytest.mark.postgresql
+@pytest.mark.one_executor  # a pool of one connection: the compared second run would wait for the first's
+async def test_a_pooled_connection_whose_server_end_closed_is_not_handed_out_again(postgres_database: str) -> None:
+    """A connection back in the pool a moment ago is not pinged; one whose socket the driver knows is closed is
+    dropped all the same (a read in autocommit gives its connection back without a statement that would tell)."""
+    engine = make_engine(postgres_database, ping_timeout=0.5, pool_size=1, max_overflow=0)
+    query = "{ stats { packageCount } }"
+    try:
+        async with client_for(make_sessionmaker(engine)) as client:
+            await client.query(query)
+            async with engine.connect() as conn:  # the pool's one connection, now idle in it
+                backend = await conn.scalar(text("SELECT pg_backend_pid()"))
+            await terminate(engine, [backend])
+            await asyncio.sleep(0.2)  # the driver reads the end of its socket
+            assert (await client.query(query))["stats"]["packageCount"] == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_a_session_that_fails_to_close_leaves_the_built_answer_as_it_is(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closing = Db.close
+
+    async def close_then_fail(db: Db) -> None:
+        await closing(db)
+        if not REFERENCE_RUN.get():  # the request's own session, not the compared run's
+            raise ConnectionResetError("the connection was cut as the request ended")
+
+    monkeypatch.setattr(Db, "close", close_then_fail)
+    assert (await client.query("{ stats { packageCount } }"))["stats"]["packageCount"] == 0
